@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Makes every service image available: the official image when the registry answers,
+# otherwise an offline build from Debian packages. Writes the image choice for Ansible.
+#
+#   scripts/images.sh [OUTPUT_VARS_FILE]
+#
+# A local build is skipped when an image with the same build-input hash already exists.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+images_dir="$root/images"
+vars_file=${1:-"$root/inventory/local/group_vars/all/zz_images.yml"}
+base_tag=${MASA_BASE_IMAGE:-masa/debian-base:bookworm}
+pull_timeout=${MASA_PULL_TIMEOUT:-30}
+hash_label=io.masa.build-hash
+
+log() { printf 'images: %s\n' "$*" >&2; }
+
+# role variable | official image | local image | build directory
+catalogue() {
+  cat <<'EOF'
+docker_host_sandbox_image busybox:1.37 masa/debian-base:bookworm base
+consul_image hashicorp/consul:1.21 masa/consul:1.8.7 consul
+prometheus_image prom/prometheus:v3.5.0 masa/prometheus:2.24.1 prometheus
+alertmanager_image prom/alertmanager:v0.28.1 masa/alertmanager:0.25 alertmanager
+node_exporter_image prom/node-exporter:v1.9.1 masa/node-exporter:1.5 node-exporter
+oracle_node_image - masa/oracle-node:latest oracle-node
+grafana_image grafana/grafana-oss:12.1.0 - -
+EOF
+}
+
+image_label() {
+  docker image inspect -f "{{ index .Config.Labels \"$hash_label\" }}" "$1" 2>/dev/null || true
+}
+
+inputs_hash() {
+  local dir=$1
+  {
+    (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' -print0 \
+      | LC_ALL=C sort -z | xargs -0 sha256sum)
+    docker image inspect -f '{{ .Id }}' "$base_tag"
+  } | sha256sum | cut -c1-16
+}
+
+build_base() {
+  local want
+  want=$(sha256sum "$images_dir/base/packages.txt" | cut -c1-16)
+  if [ "$(image_label "$base_tag")" = "$want" ]; then
+    log "$base_tag is up to date"
+    return
+  fi
+  command -v debootstrap >/dev/null || {
+    log "debootstrap is missing: run 'apt-get install -y debootstrap' as root"
+    exit 1
+  }
+  local rootfs
+  rootfs=$(mktemp -d /tmp/masa-rootfs.XXXXXX)
+  log "bootstrapping Debian bookworm into $rootfs (about a minute)"
+  debootstrap --variant=minbase --include="$(paste -sd, "$images_dir/base/packages.txt")" \
+    bookworm "$rootfs" http://deb.debian.org/debian >/tmp/masa-debootstrap.log 2>&1 || {
+    log "debootstrap failed; see /tmp/masa-debootstrap.log"
+    exit 1
+  }
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar -C "$rootfs" -c . | docker import \
+    --change "LABEL $hash_label=$want" --change 'CMD ["/bin/bash"]' - "$base_tag" >/dev/null
+  rm -rf "$rootfs"
+  log "built $base_tag"
+}
+
+build_service() {
+  local tag=$1 dir=$2 context want
+  context="$images_dir/$dir"
+  [ "$dir" = oracle-node ] && context="$root/sdk"
+  want=$(inputs_hash "$context")-$(sha256sum "$images_dir/$dir/Dockerfile" | cut -c1-8)
+  if [ "$(image_label "$tag")" = "$want" ]; then
+    log "$tag is up to date"
+    return
+  fi
+  log "building $tag"
+  local build_log=/tmp/masa-build-$dir.log
+  docker build --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
+    -f "$images_dir/$dir/Dockerfile" -t "$tag" "$context" >"$build_log" 2>&1 || {
+    tail -20 "$build_log" >&2
+    log "building $tag failed; the whole log is $build_log"
+    exit 1
+  }
+}
+
+pull() {
+  [ "$1" != - ] && [ "${MASA_OFFLINE:-0}" != 1 ] && timeout "$pull_timeout" docker pull -q "$1" >/dev/null 2>&1
+}
+
+main() {
+  docker info >/dev/null 2>&1 || { log "no Docker engine answers: run scripts/docker-engine.sh"; exit 1; }
+  mkdir -p "$(dirname "$vars_file")"
+  local out base_ready=0 grafana_line
+  out=$(mktemp)
+  printf '%s\n' "---" "# Written by scripts/images.sh: which image each role runs on this machine." >"$out"
+  while read -r var official local_tag dir; do
+    if docker image inspect "$official" >/dev/null 2>&1 || pull "$official"; then
+      log "using official $official"
+      printf '%s: %s\n' "$var" "$official" >>"$out"
+    elif [ "$local_tag" != - ]; then
+      [ $base_ready = 1 ] || { build_base; base_ready=1; }
+      [ "$dir" = base ] || build_service "$local_tag" "$dir"
+      printf '%s: %s\n' "$var" "$local_tag" >>"$out"
+    else
+      grafana_line="${var%_image}"
+      log "$official is not available and cannot be built here: $grafana_line is skipped"
+      printf '%s_enabled: false\n' "$grafana_line" >>"$out"
+    fi
+  done < <(catalogue)
+  mv "$out" "$vars_file"
+  chmod 0644 "$vars_file"
+  log "image choice written to $vars_file"
+}
+
+main "$@"

@@ -1,0 +1,100 @@
+"""A small asyncio HTTPS server for /metrics and /health, one per endpoint.
+
+asyncio keeps hundreds of endpoints cheap in one process, which the fleet simulator needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from typing import Callable, Dict, Optional, Tuple
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+MAX_HEADER_BYTES = 16 * 1024
+IDLE_TIMEOUT = 30.0
+
+Response = Tuple[int, str, bytes]
+
+
+class MetricsEndpoint:
+    """Serves ``registry`` at ``metrics_path`` and ``health()`` at ``/health`` over mTLS."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        context: ssl.SSLContext,
+        host: str,
+        port: int,
+        health: Callable[[], Dict[str, object]],
+        metrics_path: str = "/metrics",
+    ):
+        self.registry = registry
+        self.context = context
+        self.host = host
+        self.port = port
+        self.health = health
+        self.metrics_path = metrics_path
+        self._server: Optional[asyncio.AbstractServer] = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve_connection, self.host, self.port, ssl=self.context, reuse_address=True
+        )
+        if self.port == 0:
+            self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def respond(self, path: str) -> Response:
+        route = path.split("?", 1)[0]
+        if route == self.metrics_path:
+            return 200, CONTENT_TYPE_LATEST, generate_latest(self.registry)
+        if route == "/health":
+            status = self.health()
+            code = 200 if status.get("status") == "passing" else 503
+            return code, "application/json", json.dumps(status).encode()
+        return 404, "text/plain; charset=utf-8", b"not found\n"
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
+                if len(head) > MAX_HEADER_BYTES:
+                    break
+                request_line, _sep, header_text = head.decode("latin-1").partition("\r\n")
+                parts = request_line.split()
+                if len(parts) != 3:
+                    break
+                method, path, version = parts
+                headers = header_text.lower()
+                keep_alive = version == "HTTP/1.1" and "connection: close" not in headers
+                if method not in ("GET", "HEAD"):
+                    code, ctype, body = 405, "text/plain; charset=utf-8", b"method not allowed\n"
+                else:
+                    code, ctype, body = self.respond(path)
+                writer.write(
+                    (
+                        f"HTTP/1.1 {code} {_REASONS.get(code, 'OK')}\r\n"
+                        f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+                        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
+                    ).encode("latin-1")
+                    + (body if method == "GET" else b"")
+                )
+                await writer.drain()
+                if not keep_alive:
+                    break
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError,
+                ssl.SSLError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}

@@ -1,0 +1,252 @@
+"""AnalyticsService: the metrics endpoint and the Consul registration an oracle service needs.
+
+The oracle only records metrics; the service owns the endpoint, the registration, retries and
+a clean deregistration, so a change to oracle logic cannot break analytics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from .consul import ConsulAgent, ConsulError, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
+from .metrics import OracleMetrics
+from .server import MetricsEndpoint
+from .tls import ConfigurationError, TLSFiles, certificate_not_after, server_context
+
+log = logging.getLogger("masa_analytics")
+
+PROMETHEUS_TAG = "prometheus"
+
+
+@dataclass
+class ServiceConfig:
+    """What the SDK needs to know. ``from_env`` reads it from MASA_* and CONSUL_* variables."""
+
+    name: str
+    tls: TLSFiles
+    consul: ConsulSettings = field(default_factory=ConsulSettings)
+    node_id: str = field(default_factory=socket.gethostname)
+    version: str = "0.0.0"
+    address: str = "127.0.0.1"
+    listen_host: str = "0.0.0.0"
+    port: int = 9200
+    tags: List[str] = field(default_factory=lambda: [PROMETHEUS_TAG])
+    meta: Dict[str, str] = field(default_factory=dict)
+    check_interval: str = "2s"
+    check_timeout: str = "1s"
+    deregister_critical_after: str = "1m"
+    register: bool = True
+
+    @property
+    def service_id(self) -> str:
+        return f"{self.name}-{self.node_id}-{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServiceConfig":
+        env = os.environ if env is None else env
+
+        def path(name: str) -> Path:
+            value = env.get(name)
+            if not value:
+                raise ConfigurationError(f"{name} is not set; point it at a PEM file")
+            return Path(value)
+
+        def optional_path(name: str) -> Optional[Path]:
+            return Path(env[name]) if env.get(name) else None
+
+        tags = [t for t in env.get("MASA_SERVICE_TAGS", PROMETHEUS_TAG).split(",") if t]
+        if PROMETHEUS_TAG not in tags:
+            tags.append(PROMETHEUS_TAG)
+        try:
+            port = int(env.get("MASA_METRICS_PORT", "9200"))
+        except ValueError:
+            raise ConfigurationError("MASA_METRICS_PORT must be a port number") from None
+        return cls(
+            name=env.get("MASA_SERVICE_NAME", "masa-oracle"),
+            node_id=env.get("MASA_NODE_ID") or socket.gethostname(),
+            version=env.get("MASA_VERSION", "0.0.0"),
+            address=env.get("MASA_ADVERTISE_ADDRESS") or _local_address(),
+            listen_host=env.get("MASA_LISTEN_HOST", "0.0.0.0"),
+            port=port,
+            tags=tags,
+            tls=TLSFiles(cert=path("MASA_TLS_CERT"), key=path("MASA_TLS_KEY"), ca=path("MASA_TLS_CA")),
+            consul=ConsulSettings(
+                url=env.get("CONSUL_HTTP_ADDR", "https://127.0.0.1:8501"),
+                token=env.get("CONSUL_HTTP_TOKEN") or None,
+                ca=optional_path("CONSUL_CACERT") or Path(env["MASA_TLS_CA"]),
+                client_cert=optional_path("CONSUL_CLIENT_CERT") or Path(env["MASA_TLS_CERT"]),
+                client_key=optional_path("CONSUL_CLIENT_KEY") or Path(env["MASA_TLS_KEY"]),
+            ),
+            check_interval=env.get("MASA_CHECK_INTERVAL", "2s"),
+            deregister_critical_after=env.get("MASA_DEREGISTER_AFTER", "1m"),
+            register=env.get("MASA_CONSUL_REGISTER", "true").lower() not in ("0", "false", "no"),
+        )
+
+
+def _local_address() -> str:
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+class AnalyticsService:
+    """Serves metrics over mTLS and keeps the service registered in Consul until stopped.
+
+    Use ``start()``/``stop()`` from ordinary code, or ``await astart()``/``astop()`` inside an
+    event loop (the fleet simulator runs hundreds of them on one loop).
+    """
+
+    reregister_check_seconds = 10.0
+    max_backoff_seconds = 30.0
+
+    def __init__(self, config: ServiceConfig, metrics: Optional[OracleMetrics] = None,
+                 consul: Optional[ConsulAgent] = None):
+        self.config = config
+        self.metrics = metrics or OracleMetrics(version=config.version, node_id=config.node_id)
+        self.consul = consul or ConsulAgent(config.consul)
+        self.registered = asyncio.Event()
+        self.last_consul_error: Optional[str] = None
+        self._context = server_context(config.tls)
+        self.metrics.certificate_not_after.set(certificate_not_after(config.tls.cert))
+        self.endpoint = MetricsEndpoint(
+            self.metrics.registry, self._context, config.listen_host, config.port, self.health
+        )
+        self._registration: Optional[asyncio.Task] = None
+        self._thread: Optional[threading.Thread] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+
+    # health and registration ------------------------------------------------
+    def health(self) -> Dict[str, object]:
+        return {"status": "passing", "service_id": self.config.service_id, "version": self.config.version}
+
+    def definition(self) -> Dict[str, object]:
+        c = self.config
+        meta = {
+            "version": c.version,
+            "node_id": c.node_id,
+            "metrics_scheme": "https",
+            "metrics_path": self.endpoint.metrics_path,
+        }
+        meta.update(c.meta)
+        return {
+            "ID": c.service_id,
+            "Name": c.name,
+            "Tags": list(c.tags),
+            "Address": c.address,
+            "Port": self.endpoint.port,
+            "Meta": meta,
+            "Check": {
+                "CheckID": f"service:{c.service_id}",
+                "Name": f"{c.name} /health over mTLS",
+                "HTTP": f"https://{c.address}:{self.endpoint.port}/health",
+                "Interval": c.check_interval,
+                "Timeout": c.check_timeout,
+                "TLSSkipVerify": False,
+                # The endpoint listens before registration, so the first state is known.
+                "Status": "passing",
+                "DeregisterCriticalServiceAfter": c.deregister_critical_after,
+            },
+        }
+
+    async def _keep_registered(self) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = 0.5
+        while True:
+            try:
+                if not self.registered.is_set():
+                    await loop.run_in_executor(None, self.consul.register, self.definition())
+                    self.registered.set()
+                    self.last_consul_error = None
+                    backoff = 0.5
+                    log.info("registered %s with Consul at %s", self.config.service_id, self.consul.address)
+                await asyncio.sleep(self.reregister_check_seconds)
+                # An agent that restarted without its state has forgotten us: register again.
+                if await loop.run_in_executor(None, self.consul.service, self.config.service_id) is None:
+                    self.registered.clear()
+            except ConsulPermissionDenied as exc:
+                self._note_consul_error(logging.ERROR, str(exc))
+                backoff = self.max_backoff_seconds
+            except ConsulUnavailable as exc:
+                self._note_consul_error(logging.WARNING, f"{exc}; retrying in {backoff:.1f}s")
+            except ConsulError as exc:
+                self._note_consul_error(logging.ERROR, str(exc))
+            if not self.registered.is_set():
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_seconds)
+
+    def _note_consul_error(self, level: int, message: str) -> None:
+        self.registered.clear()
+        if message != self.last_consul_error:
+            log.log(level, "%s", message)
+        self.last_consul_error = message
+
+    # lifecycle inside a loop ------------------------------------------------
+    async def astart(self) -> None:
+        await self.endpoint.start()
+        log.info("serving metrics on https://%s:%d%s", self.config.listen_host, self.endpoint.port,
+                 self.endpoint.metrics_path)
+        if self.config.register:
+            self._registration = asyncio.ensure_future(self._keep_registered())
+
+    async def astop(self) -> None:
+        if self._registration is not None:
+            self._registration.cancel()
+            try:
+                await self._registration
+            except asyncio.CancelledError:
+                pass
+            self._registration = None
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.consul.deregister, self.config.service_id)
+                log.info("deregistered %s", self.config.service_id)
+            except ConsulError as exc:
+                log.warning("could not deregister %s: %s", self.config.service_id, exc)
+            self.registered.clear()
+        await self.endpoint.close()
+
+    # lifecycle from ordinary code -------------------------------------------
+    def start(self) -> None:
+        """Start serving in a background thread; returns once the endpoint listens."""
+        ready = threading.Event()
+        failure: List[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self.astart())
+            except BaseException as exc:  # reported to the caller of start()
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.astop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="masa-analytics", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Deregister from Consul and close the endpoint."""
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+            self._loop = self._thread = None
+
+    def stop_on_signals(self) -> None:
+        """Make SIGTERM and SIGINT stop (and deregister) the service."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop())
