@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: masa.monitoring contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_acl_bootstrap
+short_description: Bootstrap Consul's ACL system once and return the management token
+version_added: 0.1.0
+description:
+  - Calls Consul's ACL bootstrap API. The first call returns the initial management token; Consul
+    refuses every later call, which the module reports as RV(already_bootstrapped) without failing.
+  - Store the returned token safely (the collection's consul role writes it to a 0600 file on the
+    controller) and run the task with C(no_log).
+options: {}
+attributes:
+  check_mode:
+    support: partial
+    details: Consul offers no read-only way to know whether ACLs were bootstrapped; check mode reports a change.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    details: A second call reports RV(already_bootstrapped=true) and no change.
+extends_documentation_fragment:
+  - masa.monitoring.consul
+author:
+  - masa.monitoring developers (@masa-finance)
+"""
+
+EXAMPLES = r"""
+- name: Bootstrap ACLs
+  masa.monitoring.consul_acl_bootstrap:
+    host: "{{ docker_host_address }}"
+    ca_cert: /etc/masa/consul/tls/ca.crt
+    client_cert: /etc/masa/consul/tls/host.crt
+    client_key: /etc/masa/consul/tls/host.key
+  register: bootstrap
+  no_log: true
+"""
+
+RETURN = r"""
+token:
+  description: The management token's secret. Only on the call that bootstrapped.
+  returned: when RV(changed=true) and not in check mode
+  type: str
+already_bootstrapped:
+  description: Whether Consul had been bootstrapped before this call.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import (
+    CONSUL_COMMON_ARGS,
+    CONSUL_IMPORT_ERROR,
+    HAS_CONSUL,
+    ConsulClient,
+    ConsulModuleError,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(CONSUL_COMMON_ARGS), supports_check_mode=True)
+    if not HAS_CONSUL:
+        module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
+    if module.check_mode:
+        module.exit_json(changed=True, already_bootstrapped=False)
+    client = ConsulClient(module.params)
+    try:
+        token = client.call("bootstrap ACLs", client.api.acl.bootstrap)
+    except ConsulModuleError as exc:
+        if "no longer allowed" in str(exc):
+            module.exit_json(changed=False, already_bootstrapped=True)
+        module.fail_json(msg=str(exc))
+    if not token:
+        module.fail_json(msg="Consul at %s returned no token; are ACLs enabled?" % client.address)
+    module.exit_json(changed=True, already_bootstrapped=False, token=token["SecretID"])
+
+
+if __name__ == "__main__":
+    main()

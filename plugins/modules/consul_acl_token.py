@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: masa.monitoring contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_acl_token
+short_description: Manage a Consul ACL token with a secret chosen in advance
+version_added: 0.1.0
+description:
+  - Creates, updates or removes an ACL token identified by O(accessor_id).
+  - The secret is chosen by the caller (for example kept in vault), so configuration that carries the
+    token can be written before the token exists. Consul cannot change a token's secret; a different
+    O(secret_id) replaces the token.
+options:
+  accessor_id:
+    description: The token's accessor id, a UUID.
+    type: str
+    required: true
+  secret_id:
+    description: The token's secret, a UUID. Required with O(state=present).
+    type: str
+  description:
+    description: What the token is for.
+    type: str
+    default: ""
+  policies:
+    description: Names of the policies the token carries.
+    type: list
+    elements: str
+    default: []
+  local:
+    description: Whether the token is local to the datacenter.
+    type: bool
+    default: false
+  state:
+    description: Whether the token should exist.
+    type: str
+    default: present
+    choices: [present, absent]
+extends_documentation_fragment:
+  - masa.monitoring.consul
+  - masa.monitoring.attributes
+author:
+  - masa.monitoring developers (@masa-finance)
+"""
+
+EXAMPLES = r"""
+- name: Prometheus's token
+  masa.monitoring.consul_acl_token:
+    accessor_id: "{{ 'prometheus' | to_uuid }}"
+    secret_id: "{{ vault_consul_prometheus_token }}"
+    description: Prometheus service discovery
+    policies: [prometheus]
+"""
+
+RETURN = r"""
+token:
+  description: The token as the options describe it, without its secret.
+  returned: when O(state=present)
+  type: dict
+  sample: {accessor_id: 0f9e..., description: Prometheus service discovery, policies: [prometheus], local: false}
+"""
+
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulModule, ConsulModuleError
+
+
+class ConsulACLToken(ConsulModule):
+    argument_spec = dict(
+        accessor_id=dict(type="str", required=True),
+        secret_id=dict(type="str", no_log=True),
+        description=dict(type="str", default=""),
+        policies=dict(type="list", elements="str", default=[]),
+        local=dict(type="bool", default=False),
+    )
+    module_kwargs = dict(required_if=[("state", "present", ["secret_id"])])
+
+    def read(self):
+        if len(self.params["accessor_id"]) != 36 or (self.params["secret_id"] and len(self.params["secret_id"]) != 36):
+            raise ConsulModuleError("accessor_id and secret_id must be UUIDs, such as the output of the to_uuid filter")
+        try:
+            token = self.client.call("read ACL token (needs acl:read)", self.client.api.acl.tokens.get,
+                                     self.params["accessor_id"])
+        except ConsulModuleError as exc:
+            if "not found" in str(exc).lower():
+                return None
+            raise
+        if not token:
+            return None
+        self.current_secret = token.get("SecretID")
+        return dict(
+            accessor_id=token["AccessorID"],
+            description=token.get("Description") or "",
+            policies=sorted(p["Name"] for p in token.get("Policies") or []),
+            local=bool(token.get("Local")),
+        )
+
+    def wanted(self):
+        return dict(
+            accessor_id=self.params["accessor_id"],
+            description=self.params["description"],
+            policies=sorted(set(self.params["policies"])),
+            local=self.params["local"],
+        )
+
+    def differs(self, wanted, current):
+        return wanted != current or self.current_secret != self.params["secret_id"]
+
+    def write(self, wanted, current):
+        tokens = self.client.api.acl.tokens
+        what = "write ACL token %s (needs acl:write)" % wanted["accessor_id"]
+        payload = dict(
+            AccessorID=wanted["accessor_id"],
+            SecretID=self.params["secret_id"],
+            Description=wanted["description"],
+            Policies=[dict(Name=name) for name in wanted["policies"]],
+            Local=wanted["local"],
+        )
+        if current is not None and self.current_secret != self.params["secret_id"]:
+            self.client.call(what, tokens.delete, wanted["accessor_id"])
+            current = None
+        if current is None:
+            self.client.call(what, tokens.create, payload)
+        else:
+            payload.pop("SecretID")
+            self.client.call(what, tokens.update, payload, wanted["accessor_id"])
+
+    def delete(self, current):
+        self.client.call("delete ACL token (needs acl:write)", self.client.api.acl.tokens.delete, current["accessor_id"])
+
+    def result_fields(self, after):
+        return dict(token=after) if after else {}
+
+
+def main():
+    ConsulACLToken().run()
+
+
+if __name__ == "__main__":
+    main()
