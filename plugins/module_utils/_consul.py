@@ -112,7 +112,10 @@ class ConsulClient:
 
     def put(self, what, path, payload, params=None):
         """PUT raw JSON through the client's HTTP layer, for API fields python-consul2 does not cover."""
-        return self.call(what, self.api.http.put, _json_or_none, path, params=params or [], data=json.dumps(payload))
+        headers = {"X-Consul-Token": self.api.token} if self.api.token else None
+        return self.call(
+            what, self.api.http.put, _json_or_none, path, params=params or [], data=json.dumps(payload), headers=headers
+        )
 
 
 def _json_or_none(response):

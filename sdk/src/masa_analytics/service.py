@@ -43,6 +43,9 @@ class ServiceConfig:
     check_interval: str = "2s"
     check_timeout: str = "1s"
     deregister_critical_after: str = "1m"
+    # After deregistering, keep serving this long so Prometheus drops the target before the
+    # endpoint closes, and a planned stop never looks like a failed scrape.
+    drain_seconds: float = 6.0
     register: bool = True
 
     @property
@@ -80,15 +83,27 @@ class ServiceConfig:
             tls=TLSFiles(cert=path("MASA_TLS_CERT"), key=path("MASA_TLS_KEY"), ca=path("MASA_TLS_CA")),
             consul=ConsulSettings(
                 url=env.get("CONSUL_HTTP_ADDR", "https://127.0.0.1:8501"),
-                token=env.get("CONSUL_HTTP_TOKEN") or None,
+                token=_token(env),
                 ca=optional_path("CONSUL_CACERT") or Path(env["MASA_TLS_CA"]),
                 client_cert=optional_path("CONSUL_CLIENT_CERT") or Path(env["MASA_TLS_CERT"]),
                 client_key=optional_path("CONSUL_CLIENT_KEY") or Path(env["MASA_TLS_KEY"]),
             ),
             check_interval=env.get("MASA_CHECK_INTERVAL", "2s"),
             deregister_critical_after=env.get("MASA_DEREGISTER_AFTER", "1m"),
+            drain_seconds=float(env.get("MASA_DRAIN_SECONDS", "6")),
             register=env.get("MASA_CONSUL_REGISTER", "true").lower() not in ("0", "false", "no"),
         )
+
+
+def _token(env: Mapping[str, str]) -> Optional[str]:
+    """CONSUL_HTTP_TOKEN_FILE keeps the token out of the process environment."""
+    token_file = env.get("CONSUL_HTTP_TOKEN_FILE")
+    if token_file:
+        try:
+            return Path(token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read the Consul token file {token_file}: {exc.strerror}") from None
+    return env.get("CONSUL_HTTP_TOKEN") or None
 
 
 def _local_address() -> str:
@@ -211,6 +226,8 @@ class AnalyticsService:
             except ConsulError as exc:
                 log.warning("could not deregister %s: %s", self.config.service_id, exc)
             self.registered.clear()
+            if self.config.drain_seconds > 0:
+                await asyncio.sleep(self.config.drain_seconds)
         await self.endpoint.close()
 
     # lifecycle from ordinary code -------------------------------------------
