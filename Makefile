@@ -50,7 +50,7 @@ down: venv ## Remove the stack; PURGE=1 also removes its data volumes
 status: venv ## Print where everything is and a health summary
 	$(BIN)/python scripts/status.py --inventory $(INVENTORY)
 
-test: lint sanity unit integration terraform-check molecule ## Run every test
+test: lint sanity unit integration molecule ## Run every test
 	@echo "make test: all suites passed"
 
 lint: venv ## yamllint and ansible-lint (production profile)

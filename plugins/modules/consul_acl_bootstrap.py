@@ -18,12 +18,15 @@ options: {}
 attributes:
   check_mode:
     support: partial
+    description: Can run in check mode.
     details: Consul offers no read-only way to know whether ACLs were bootstrapped; check mode reports a change.
   diff_mode:
     support: none
+    description: Returns no diff.
   idempotent:
     support: full
-    details: A second call reports RV(already_bootstrapped=true) and no change.
+    description: A second call changes nothing.
+    details: It reports RV(already_bootstrapped=true) and no change.
 extends_documentation_fragment:
   - masa.monitoring.consul
 author:
@@ -44,7 +47,7 @@ EXAMPLES = r"""
 RETURN = r"""
 token:
   description: The management token's secret. Only on the call that bootstrapped.
-  returned: when RV(changed=true) and not in check mode
+  returned: on the call that bootstrapped, not in check mode
   type: str
 already_bootstrapped:
   description: Whether Consul had been bootstrapped before this call.

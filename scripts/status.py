@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""One screen on the running stack: where everything is, and whether it is healthy.
+
+    scripts/status.py [--inventory inventory/local]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from masa_stack import Stack  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inventory", default=None)
+    args = parser.parse_args()
+    stack = Stack.load(args.inventory)
+    monitor = stack.address(stack.monitor)
+    published = bool(stack.hosts[stack.monitor].get("docker_host_published_ports"))
+    host = "127.0.0.1" if published else monitor
+    print("masa.monitoring")
+    print(f"  Prometheus    https://{host}:9090   user admin, password in {stack.state_dir}/secrets/seeds/prometheus-web")
+    print(f"  Alertmanager  https://{host}:9093   mTLS: use the operator certificate below")
+    print(f"  Consul        https://{host}:8501   token in {stack.state_dir}/secrets/consul/bootstrap.token")
+    print(f"  CA            {stack.ca}")
+    print(f"  Operator cert {stack.operator_cert[0]} (+ .key)")
+    healthy = True
+    try:
+        for service, expected in (("masa-oracle", stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
+            entries = stack.consul(f"/v1/health/service/{service}")
+            passing = sum(all(c["Status"] == "passing" for c in e["Checks"]) for e in entries)
+            print(f"  Consul        {service}: {len(entries)} registered, {passing} passing (expected {len(expected)})")
+            healthy &= passing == len(expected)
+    except Exception as exc:  # a status page reports, it does not crash
+        print(f"  Consul        unreachable: {exc}")
+        healthy = False
+    try:
+        targets = stack.prometheus("/api/v1/targets")["data"]["activeTargets"]
+        up = sum(t["health"] == "up" for t in targets)
+        print(f"  Prometheus    targets: {up} of {len(targets)} up")
+        firing = [a for a in stack.prometheus("/api/v1/alerts")["data"]["alerts"] if a["state"] == "firing"]
+        names = ", ".join(sorted({a["labels"]["alertname"] for a in firing})) or "none"
+        print(f"  Alerts        firing: {len(firing)} ({names})")
+        healthy &= up == len(targets)
+    except Exception as exc:
+        print(f"  Prometheus    unreachable: {exc}")
+        healthy = False
+    print(f"  Health        {'OK' if healthy else 'DEGRADED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

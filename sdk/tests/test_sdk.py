@@ -1,0 +1,140 @@
+"""The SDK's metrics, its mTLS endpoint and its configuration errors (Consul itself: tests/integration)."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.request
+
+import pytest
+
+from masa_analytics import AnalyticsService, ConfigurationError, OracleMetrics, ServiceConfig, TLSFiles
+from masa_analytics.consul import ConsulAgent, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
+from masa_analytics.oracle_node import fleet_configs
+
+
+def sample(metrics: OracleMetrics, name: str, labels=None) -> float:
+    value = metrics.registry.get_sample_value(name, labels or {})
+    assert value is not None, f"{name} {labels} is not exported"
+    return value
+
+
+def test_standard_metrics_and_cached_children():
+    metrics = OracleMetrics(version="1.2.3", node_id="n1")
+    metrics.record("success", 0.2)
+    metrics.record("timeout", 7.0)
+    metrics.work("success").inc(3)
+    metrics.error("upstream")
+    metrics.set_status(active=True, staked=False, validator=True)
+    assert metrics.work("success") is metrics.work("success")
+    assert sample(metrics, "masa_oracle_work_total", {"outcome": "success"}) == 4
+    assert sample(metrics, "masa_oracle_work_total", {"outcome": "timeout"}) == 1
+    assert sample(metrics, "masa_oracle_errors_total", {"kind": "upstream"}) == 1
+    assert sample(metrics, "masa_oracle_request_duration_seconds_count") == 2
+    assert sample(metrics, "masa_oracle_is_validator") == 1
+    assert sample(metrics, "masa_oracle_is_staked") == 0
+    assert sample(metrics, "masa_oracle_build_info", {"version": "1.2.3", "node_id": "n1"}) == 1
+    assert sample(metrics, "masa_oracle_uptime_seconds") >= 0
+
+
+def test_service_specific_metrics_share_the_registry():
+    metrics = OracleMetrics()
+    fetched = metrics.counter("tweets_fetched", "Tweets fetched.", ["source"])
+    fetched.labels("api").inc()
+    assert sample(metrics, "masa_oracle_tweets_fetched_total", {"source": "api"}) == 1
+
+
+def config(pki, **overrides) -> ServiceConfig:
+    values = dict(name="masa-oracle", node_id="t1", listen_host="127.0.0.1", address="127.0.0.1", port=0,
+                  register=False, drain_seconds=0,
+                  tls=TLSFiles(cert=pki.node.cert, key=pki.node.key, ca=pki.ca))
+    values.update(overrides)
+    return ServiceConfig(**values)
+
+
+def client(ca, cert=None, key=None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca))
+    if cert:
+        context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+@pytest.fixture
+def service(pki):
+    running = AnalyticsService(config(pki))
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_metrics_endpoint_requires_a_client_certificate_from_our_ca(service, pki):
+    url = f"https://127.0.0.1:{service.endpoint.port}/metrics"
+    with urllib.request.urlopen(url, context=client(pki.ca, pki.node.cert, pki.node.key), timeout=5) as response:
+        body = response.read().decode()
+    assert "masa_oracle_work_total" in body
+    assert "masa_tls_certificate_not_after_seconds" in body
+    with pytest.raises(Exception):
+        urllib.request.urlopen(url, context=client(pki.ca), timeout=5).read()
+    with pytest.raises(Exception):
+        urllib.request.urlopen(url, context=client(pki.ca, pki.foreign.cert, pki.foreign.key), timeout=5).read()
+
+
+def test_health_endpoint_reports_passing(service, pki):
+    url = f"https://127.0.0.1:{service.endpoint.port}/health"
+    with urllib.request.urlopen(url, context=client(pki.ca, pki.node.cert, pki.node.key), timeout=5) as response:
+        assert json.loads(response.read())["status"] == "passing"
+
+
+def test_registration_definition_carries_meta_check_and_deregistration(pki):
+    definition = AnalyticsService(config(pki, port=9300, version="2.0.0")).definition()
+    assert definition["ID"] == "masa-oracle-t1-9300"
+    assert "prometheus" in definition["Tags"]
+    assert definition["Meta"] == {"version": "2.0.0", "node_id": "t1", "metrics_scheme": "https",
+                                  "metrics_path": "/metrics"}
+    assert definition["Check"]["HTTP"] == "https://127.0.0.1:9300/health"
+    assert definition["Check"]["DeregisterCriticalServiceAfter"] == "1m"
+
+
+def test_missing_certificate_is_a_clear_start_error(pki, tmp_path):
+    with pytest.raises(ConfigurationError, match="cannot read the TLS certificate at .*missing.crt"):
+        AnalyticsService(config(pki, tls=TLSFiles(cert=tmp_path / "missing.crt", key=pki.node.key, ca=pki.ca)))
+
+
+def test_mismatched_key_is_a_clear_start_error(pki):
+    with pytest.raises(ConfigurationError, match="does not match the certificate"):
+        AnalyticsService(config(pki, tls=TLSFiles(cert=pki.node.cert, key=pki.foreign.key, ca=pki.ca)))
+
+
+def test_from_env_reads_the_token_file_and_names_missing_settings(pki, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    env = {"MASA_TLS_CERT": str(pki.node.cert), "MASA_TLS_KEY": str(pki.node.key), "MASA_TLS_CA": str(pki.ca),
+           "CONSUL_HTTP_TOKEN_FILE": str(token), "MASA_SERVICE_TAGS": "oracle", "MASA_ADVERTISE_ADDRESS": "10.0.0.5"}
+    loaded = ServiceConfig.from_env(env)
+    assert loaded.consul.token == "abc"
+    assert loaded.tags == ["oracle", "prometheus"]
+    with pytest.raises(ConfigurationError, match="MASA_TLS_CERT is not set"):
+        ServiceConfig.from_env({})
+
+
+def test_fleet_gives_every_node_its_own_id_and_port(pki):
+    configs = fleet_configs(config(pki, port=9300), 3)
+    assert [c.port for c in configs] == [9300, 9301, 9302]
+    assert len({c.service_id for c in configs}) == 3
+
+
+def test_unreachable_consul_is_retryable_and_names_the_address():
+    agent = ConsulAgent(ConsulSettings(url="http://127.0.0.1:1", timeout=1))
+    with pytest.raises(ConsulUnavailable, match="127.0.0.1:1 is unreachable"):
+        agent.register({"Name": "x"})
+
+
+def test_refused_token_names_the_permission(monkeypatch):
+    agent = ConsulAgent(ConsulSettings(url="http://127.0.0.1:1"))
+
+    def denied(*_args, **_kwargs):
+        raise ConsulPermissionDenied("Consul at 127.0.0.1:1 refused PUT /v1/agent/service/register: denied")
+
+    monkeypatch.setattr(agent, "request", denied)
+    with pytest.raises(ConsulPermissionDenied, match="needs service:write on 'masa-oracle'"):
+        agent.register({"Name": "masa-oracle"})

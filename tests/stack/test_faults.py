@@ -1,0 +1,60 @@
+"""Faults on real services: a crashed node pages and is deregistered; a stopped one leaves at once."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+import json
+
+from conftest import docker, wait_for
+
+
+def webhook_alerts():
+    with urllib.request.urlopen(os.environ["MASA_WEBHOOK_SINK"], timeout=5) as response:
+        notifications = json.loads(response.read())
+    return [(n["received_at"], alert) for n in notifications for alert in n["payload"].get("alerts", [])]
+
+
+def instance_state(stack, host):
+    checks = stack.consul("/v1/health/checks/masa-oracle")
+    mine = [c for c in checks if c["Node"] == host]
+    return mine[0]["Status"] if mine else "gone"
+
+
+def test_sigterm_deregisters_within_two_seconds(stack):
+    host = stack.oracle_nodes[1]
+    container = stack.container(host, "oracle-node")
+    assert instance_state(stack, host) == "passing"
+    try:
+        docker("kill", "--signal", "TERM", container)
+        signalled = time.monotonic()
+        wait_for(f"{host} to deregister", lambda: instance_state(stack, host) == "gone", 2.5, interval=0.05)
+        assert time.monotonic() - signalled <= 2.0
+    finally:
+        docker("start", container)
+        wait_for(f"{host} to come back", lambda: instance_state(stack, host) == "passing", 60)
+
+
+def test_kill_9_pages_goes_critical_and_is_deregistered(stack):
+    host = stack.oracle_nodes[-1]
+    container = stack.container(host, "oracle-node")
+    assert instance_state(stack, host) == "passing"
+    try:
+        docker("kill", "--signal", "KILL", container)
+        killed = time.time()
+        # One check interval (2 s) plus its timeout and slack.
+        wait_for(f"{host} to turn critical", lambda: instance_state(stack, host) == "critical", 6, interval=0.1)
+
+        def node_down_notified():
+            return [alert for at, alert in webhook_alerts()
+                    if at >= killed and alert["labels"].get("alertname") == "OracleNodeDown"
+                    and alert["labels"].get("node") == host and alert["status"] == "firing"]
+
+        alerts = wait_for("OracleNodeDown at the webhook", node_down_notified, 60)
+        assert alerts[0]["labels"]["severity"] == "critical"
+        # DeregisterCriticalServiceAfter is 1m; Consul's reaper runs every 30 s.
+        wait_for(f"Consul to remove {host}", lambda: instance_state(stack, host) == "gone", 110)
+    finally:
+        docker("start", container)
+        wait_for(f"{host} to come back", lambda: instance_state(stack, host) == "passing", 60)
