@@ -1,10 +1,10 @@
-"""Unit tests import the collection as ansible_collections.masa.monitoring (make collection links it)."""
+"""Unit tests import the collection as ansible_collections.masa.monitoring, through Ansible's own
+collection loader (make collection links the checkout into .collections)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
+from ansible.plugins.loader import init_plugin_loader
+
+init_plugin_loader([str(Path(__file__).resolve().parents[2] / ".collections")])

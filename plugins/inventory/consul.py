@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright: masa.monitoring contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: consul
+short_description: The fleet as Consul sees it, in one request per datacenter
+version_added: 0.1.0
+description:
+  - Hosts are Consul nodes. Groups are made per service, per service tag, per datacenter and per
+    health state, plus any C(keyed_groups) and C(groups) from node meta and services.
+  - Each datacenter costs one request (the bulk node listing Consul's UI uses), whatever the number of
+    nodes; listing the datacenters, when O(datacenters) is empty, costs one more in all.
+  - Configured by a file whose name ends in C(consul.yml) or C(consul.yaml).
+  - Every value that comes from Consul is marked unsafe, so it is never templated.
+options:
+  plugin:
+    description: Marks the file as this plugin's.
+    required: true
+    choices: [masa.monitoring.consul]
+  url:
+    description: The Consul agent, such as C(https://10.0.0.10:8501). Overrides O(host), O(port) and O(scheme).
+    type: str
+    env:
+      - name: CONSUL_HTTP_ADDR
+  host:
+    description: The agent's address.
+    type: str
+    default: localhost
+  port:
+    description: The agent's HTTPS port.
+    type: int
+    default: 8501
+  scheme:
+    description: C(https), or C(http) for an agent without TLS.
+    type: str
+    default: https
+    choices: [http, https]
+  token:
+    description: An ACL token with node:read and service:read. Keep it in vault or in the environment.
+    type: str
+    env:
+      - name: CONSUL_HTTP_TOKEN
+  token_file:
+    description: A file that holds the token; used when O(token) is not set.
+    type: path
+    env:
+      - name: CONSUL_HTTP_TOKEN_FILE
+  ca_cert:
+    description: The CA that signed the agent's certificate.
+    type: path
+    env:
+      - name: CONSUL_CACERT
+  client_cert:
+    description: A client certificate, for agents with verify_incoming.
+    type: path
+    env:
+      - name: CONSUL_CLIENT_CERT
+  client_key:
+    description: The key of O(client_cert).
+    type: path
+    env:
+      - name: CONSUL_CLIENT_KEY
+  validate_certs:
+    description: Verify the agent's certificate.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for each request.
+    type: float
+    default: 10
+  datacenters:
+    description: Datacenters to list. Empty means every datacenter the agent knows.
+    type: list
+    elements: str
+    default: []
+  services:
+    description: Only nodes that run at least one of these services. Empty means every node.
+    type: list
+    elements: str
+    default: []
+  health:
+    description: Only nodes whose health (the worst of their checks) is one of these.
+    type: list
+    elements: str
+    default: [passing, warning, critical]
+    choices: [passing, warning, critical]
+  ansible_host_meta_key:
+    description: A node meta key whose value becomes C(ansible_host); the node's address otherwise.
+    type: str
+  group_prefixes:
+    description: Prefixes of the generated groups.
+    type: dict
+    default: {service: service_, tag: tag_, datacenter: dc_, health: health_}
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+author:
+  - masa.monitoring developers (@masa-finance)
+"""
+
+EXAMPLES = r"""
+# inventory/fleet.consul.yml
+plugin: masa.monitoring.consul
+url: https://10.0.0.10:8501
+ca_cert: inventory/aws/.secrets/pki/ca.crt
+client_cert: inventory/aws/.secrets/pki/issued/controller/operator.crt
+client_key: inventory/aws/.secrets/pki/issued/controller/operator.key
+services: [masa-oracle]
+keyed_groups:
+  - key: consul_node_meta.role | default('none')
+    prefix: role
+compose:
+  oracle_version: consul_services['masa-oracle'].meta.version | default('unknown')
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/masa-consul-inventory
+cache_timeout: 60
+
+# ansible -i inventory/fleet.consul.yml health_critical -m ping
+"""
+
+import json
+
+from ansible.errors import AnsibleOptionsError, AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+from ansible.module_utils.urls import open_url
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+
+display = Display()
+
+HEALTH_ORDER = ("passing", "warning", "critical")
+
+
+class ConsulInventoryError(Exception):
+    """Consul could not be asked; the message names where and why."""
+
+
+def worst(statuses):
+    rank = max((HEALTH_ORDER.index(s) for s in statuses if s in HEALTH_ORDER), default=0)
+    return HEALTH_ORDER[rank]
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "masa.monitoring.consul"
+
+    def __init__(self):
+        super().__init__()
+        self.requests = 0
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(("consul.yml", "consul.yaml"))
+
+    # talking to Consul ---------------------------------------------------------------
+    def _base_url(self):
+        url = self.get_option("url")
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise AnsibleParserError("url %r must look like https://host:8501" % url)
+            return url.rstrip("/")
+        return "%s://%s:%s" % (self.get_option("scheme"), self.get_option("host"), self.get_option("port"))
+
+    def _token(self):
+        if self.get_option("token"):
+            return self.get_option("token")
+        token_file = self.get_option("token_file")
+        if not token_file:
+            return None
+        try:
+            with open(token_file) as handle:
+                return handle.read().strip()
+        except OSError as exc:
+            raise AnsibleParserError("cannot read the Consul token file %s: %s" % (token_file, exc.strerror))
+
+    def _get(self, path):
+        url = self._base_url() + path
+        headers = {}
+        token = self._token()
+        if token:
+            headers["X-Consul-Token"] = token
+        self.requests += 1
+        try:
+            response = open_url(
+                url, headers=headers, timeout=self.get_option("timeout"),
+                validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_cert"),
+                client_cert=self.get_option("client_cert"), client_key=self.get_option("client_key"),
+            )
+            return json.loads(response.read())
+        except HTTPError as exc:
+            body = to_native(exc.read() or b"").strip()
+            if exc.code == 403:
+                raise ConsulInventoryError(
+                    "Consul at %s refused %s: %s. The token needs node:read and service:read on every node and "
+                    "service to list (for example node_prefix \"\" and service_prefix \"\" with policy read)."
+                    % (self._base_url(), path.split("?")[0], body or "permission denied")
+                )
+            raise ConsulInventoryError("Consul at %s answered %s to %s: %s" % (self._base_url(), exc.code, path, body))
+        except (URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ConsulInventoryError("Consul at %s is unreachable: %s" % (self._base_url(), to_native(reason)))
+        except ValueError as exc:
+            raise ConsulInventoryError("Consul at %s sent a reply that is not JSON: %s" % (self._base_url(), exc))
+
+    def _fetch(self):
+        datacenters = self.get_option("datacenters") or self._get("/v1/catalog/datacenters")
+        results = {dc: self._get("/v1/internal/ui/nodes?dc=%s" % quote(dc, safe="")) for dc in datacenters}
+        display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
+                    % (self.requests, self._base_url(), len(results), sum(len(n) for n in results.values())))
+        return results
+
+    # turning Consul's answer into an inventory -----------------------------------------
+    def _node_record(self, datacenter, node):
+        checks = node.get("Checks") or []
+        node_checks = [c["Status"] for c in checks if not c.get("ServiceID")]
+        services = {}
+        for service in node.get("Services") or []:
+            own = [c["Status"] for c in checks if c.get("ServiceID") == service["ID"]]
+            entry = services.setdefault(service["Service"], {"instances": []})
+            entry["instances"].append({
+                "id": service["ID"],
+                "address": service.get("Address") or node["Address"],
+                "port": service.get("Port"),
+                "tags": service.get("Tags") or [],
+                "meta": service.get("Meta") or {},
+                "health": worst(own + node_checks),
+            })
+        for entry in services.values():
+            entry["tags"] = sorted({t for i in entry["instances"] for t in i["tags"]})
+            entry["meta"] = entry["instances"][0]["meta"]
+            entry["health"] = worst(i["health"] for i in entry["instances"])
+        return {
+            "name": node["Node"],
+            "address": node["Address"],
+            "datacenter": datacenter,
+            "meta": node.get("Meta") or {},
+            "services": services,
+            "health": worst([c["Status"] for c in checks]),
+        }
+
+    def _wanted(self, record):
+        if record["health"] not in self.get_option("health"):
+            return False
+        wanted_services = self.get_option("services")
+        return not wanted_services or any(name in record["services"] for name in wanted_services)
+
+    def _group(self, kind, value, host):
+        name = self._sanitize_group_name(self.get_option("group_prefixes").get(kind, kind + "_") + value)
+        self.inventory.add_group(name)
+        self.inventory.add_child(name, host)
+
+    def _populate(self, results):
+        strict = self.get_option("strict")
+        meta_key = self.get_option("ansible_host_meta_key")
+        for datacenter, nodes in results.items():
+            for node in nodes:
+                record = self._node_record(datacenter, node)
+                if not self._wanted(record):
+                    continue
+                host = self.inventory.add_host(make_unsafe(record["name"]))
+                ansible_host = record["meta"].get(meta_key) if meta_key else None
+                hostvars = {
+                    "ansible_host": ansible_host or record["address"],
+                    "consul_address": record["address"],
+                    "consul_datacenter": datacenter,
+                    "consul_node_meta": record["meta"],
+                    "consul_services": record["services"],
+                    "consul_health": record["health"],
+                }
+                for key, value in hostvars.items():
+                    self.inventory.set_variable(host, key, make_unsafe(value))
+                self._group("datacenter", datacenter, host)
+                self._group("health", record["health"], host)
+                for name, service in record["services"].items():
+                    self._group("service", name, host)
+                    for tag in service["tags"]:
+                        self._group("tag", tag, host)
+                variables = self.inventory.get_host(host).get_vars()
+                self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
+                self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
+                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        try:
+            self._read_config_data(path)
+        except (AnsibleParserError, AnsibleOptionsError) as exc:
+            raise AnsibleParserError("%s is not a valid masa.monitoring.consul configuration: %s" % (path, exc))
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache")
+        results = None
+        if use_cache and cache:
+            results = self._cache.get(cache_key)
+        if results is None:
+            try:
+                results = self._fetch()
+            except ConsulInventoryError as exc:
+                cached = self._cache.get(cache_key) if use_cache else None
+                if cached is None:
+                    raise AnsibleParserError(str(exc))
+                display.warning("%s; using the cached inventory instead" % exc)
+                results = cached
+            else:
+                if use_cache:
+                    self._cache[cache_key] = results
+        self._populate(results)
+

@@ -1,0 +1,98 @@
+"""The masa.monitoring.consul inventory plugin against the stack's real Consul."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from masa_stack import REPO
+
+from conftest import wait_for
+
+
+def write_config(stack, tmp_path, **extra):
+    cert, key = stack.operator_cert
+    token = tmp_path / "token"
+    token.write_text(stack.consul_token("consul-operator"))
+    config = {"plugin": "masa.monitoring.consul", "url": f"https://{stack.address(stack.monitor)}:8501",
+              "ca_cert": str(stack.ca), "client_cert": str(cert), "client_key": str(key),
+              "token_file": str(token), **extra}
+    path = tmp_path / "stack.consul.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def inventory(path):
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
+                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def members(listing, group):
+    return set(listing.get(group, {}).get("hosts", []))
+
+
+def test_every_node_in_the_right_groups_with_host_vars(stack, tmp_path):
+    listing = inventory(write_config(stack, tmp_path))
+    assert members(listing, "service_masa_oracle") == set(stack.oracle_nodes)
+    assert members(listing, "service_node_exporter") == set(stack.all_hosts)
+    assert members(listing, "service_consul") == {stack.monitor}
+    assert members(listing, "dc_dc1") == set(stack.all_hosts)
+    assert members(listing, "tag_prometheus") == set(stack.all_hosts)
+    node = stack.oracle_nodes[0]
+    hostvars = listing["_meta"]["hostvars"][node]
+    assert hostvars["ansible_host"] == stack.address(node)
+    oracle = hostvars["consul_services"]["masa-oracle"]
+    assert oracle["tags"] == ["prometheus"]
+    assert oracle["meta"]["node_id"] == node
+    assert oracle["instances"][0]["port"] == 9200
+
+
+def test_service_filter_keeps_only_those_nodes(stack, tmp_path):
+    listing = inventory(write_config(stack, tmp_path, services=["masa-oracle"]))
+    hosts = set(listing["_meta"]["hostvars"])
+    assert hosts == set(stack.oracle_nodes)
+
+
+def test_health_groups_follow_a_failing_check(stack, tmp_path):
+    node = stack.oracle_nodes[0]
+    definition = {"ID": "it-inventory-ttl", "Name": "it-inventory", "Check": {"TTL": "60s", "Status": "critical"}}
+    import urllib.request
+
+    request = urllib.request.Request(f"https://{stack.address(node)}:8501/v1/agent/service/register",
+                                     data=json.dumps(definition).encode(), method="PUT")
+    request.add_header("X-Consul-Token", stack.management_token)
+    urllib.request.urlopen(request, context=stack.tls_context(), timeout=5).read()
+    try:
+        path = write_config(stack, tmp_path)
+        listing = wait_for("the node in health_critical",
+                           lambda: (lambda got: got if node in members(got, "health_critical") else None)(inventory(path)),
+                           20)
+        assert node not in members(listing, "health_passing")
+        only_passing = inventory(write_config(stack, tmp_path, health=["passing"]))
+        assert node not in only_passing["_meta"]["hostvars"]
+    finally:
+        stack.consul("/v1/agent/service/deregister/it-inventory-ttl", host=node, method="PUT")
+    wait_for("the node back in health_passing",
+             lambda: node in members(inventory(write_config(stack, tmp_path)), "health_passing"), 20)
+
+
+def test_requests_per_datacenter_are_fixed(stack, tmp_path):
+    path = write_config(stack, tmp_path, datacenters=["dc1"])
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-vvv", "-i", str(path), "--list"],
+                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"1 request(s) to https://{stack.address(stack.monitor)}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
+        in result.stdout + result.stderr
+
+
+def test_a_token_without_read_names_the_permission(stack, tmp_path):
+    path = write_config(stack, tmp_path, token="00000000-0000-0000-0000-000000000000")
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
+                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    assert "node:read" in result.stderr or "ACL not found" in result.stderr, result.stderr

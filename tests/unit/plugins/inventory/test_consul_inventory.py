@@ -1,0 +1,146 @@
+"""Unit tests of the consul inventory plugin: shaping Consul's answer, and its error paths.
+
+Its behaviour against a real Consul is tested in tests/stack/test_inventory.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from ansible.errors import AnsibleParserError
+from ansible.inventory.data import InventoryData
+from ansible.parsing.dataloader import DataLoader
+
+from ansible.plugins.loader import inventory_loader
+
+from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, worst
+
+
+
+def loaded_plugin():
+    """The plugin as Ansible loads it, with its documented options registered."""
+    return inventory_loader.get("masa.monitoring.consul")
+
+NODES = [
+    {"Node": "node1", "Address": "10.0.0.11", "Meta": {"role": "oracle"},
+     "Services": [{"ID": "oracle-1", "Service": "masa-oracle", "Tags": ["prometheus"], "Port": 9200,
+                   "Meta": {"version": "1.2.0"}, "Address": ""}],
+     "Checks": [{"CheckID": "serfHealth", "Status": "passing", "ServiceID": ""},
+                {"CheckID": "service:oracle-1", "Status": "critical", "ServiceID": "oracle-1"}]},
+    {"Node": "node2", "Address": "10.0.0.12", "Meta": {},
+     "Services": [], "Checks": [{"CheckID": "serfHealth", "Status": "passing", "ServiceID": ""}]},
+]
+
+
+def test_worst_health_wins():
+    assert worst(["passing", "warning"]) == "warning"
+    assert worst(["passing", "critical", "warning"]) == "critical"
+    assert worst([]) == "passing"
+
+
+def plugin_with(options):
+    plugin = InventoryModule()
+    plugin.inventory = InventoryData()
+    defaults = {"health": ["passing", "warning", "critical"], "services": [], "ansible_host_meta_key": None,
+                "group_prefixes": {"service": "service_", "tag": "tag_", "datacenter": "dc_", "health": "health_"},
+                "strict": False, "compose": {}, "groups": {}, "keyed_groups": [], "leading_separator": True,
+                "use_extra_vars": False}
+    defaults.update(options)
+    plugin.get_option = defaults.get
+    return plugin
+
+
+def test_groups_and_host_vars_from_one_listing():
+    plugin = plugin_with({})
+    plugin._populate({"dc1": NODES})
+    groups = plugin.inventory.groups
+    assert {h.name for h in groups["service_masa_oracle"].get_hosts()} == {"node1"}
+    assert {h.name for h in groups["health_critical"].get_hosts()} == {"node1"}
+    assert {h.name for h in groups["health_passing"].get_hosts()} == {"node2"}
+    assert {h.name for h in groups["dc_dc1"].get_hosts()} == {"node1", "node2"}
+    assert "tag_prometheus" in groups
+    node1 = plugin.inventory.get_host("node1").vars
+    assert node1["ansible_host"] == "10.0.0.11"
+    assert node1["consul_services"]["masa-oracle"]["instances"][0]["address"] == "10.0.0.11"
+    assert node1["consul_services"]["masa-oracle"]["health"] == "critical"
+
+
+def test_filters_by_health_and_service():
+    plugin = plugin_with({"health": ["passing"]})
+    plugin._populate({"dc1": NODES})
+    assert set(plugin.inventory.hosts) == {"node2"}
+    plugin = plugin_with({"services": ["masa-oracle"]})
+    plugin._populate({"dc1": NODES})
+    assert set(plugin.inventory.hosts) == {"node1"}
+
+
+def test_ansible_host_from_a_meta_key():
+    nodes = [dict(NODES[1], Meta={"public_ip": "203.0.113.7"})]
+    plugin = plugin_with({"ansible_host_meta_key": "public_ip"})
+    plugin._populate({"dc1": nodes})
+    assert plugin.inventory.get_host("node2").vars["ansible_host"] == "203.0.113.7"
+
+
+def test_verify_file_accepts_only_its_suffix(tmp_path):
+    mine, other = tmp_path / "fleet.consul.yml", tmp_path / "hosts.yml"
+    mine.write_text("plugin: masa.monitoring.consul\n")
+    other.write_text("all: {}\n")
+    plugin = InventoryModule()
+    assert plugin.verify_file(str(mine))
+    assert not plugin.verify_file(str(other))
+
+
+class Forbidden(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        self.send_response(403)
+        self.end_headers()
+        self.wfile.write(b"Permission denied")
+
+    def log_message(self, *_args):
+        pass
+
+
+def parse(tmp_path, config, cache_dir=None):
+    path = tmp_path / "t.consul.yml"
+    settings = {"plugin": "masa.monitoring.consul", "datacenters": ["dc1"], "timeout": 2, **config}
+    if cache_dir:
+        settings.update(cache=True, cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache_dir))
+    path.write_text(json.dumps(settings))
+    plugin = loaded_plugin()
+    plugin.parse(InventoryData(), DataLoader(), str(path), cache=True)
+    return plugin
+
+
+def test_forbidden_names_the_missing_permission(tmp_path):
+    server = HTTPServer(("127.0.0.1", 0), Forbidden)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    with pytest.raises(AnsibleParserError, match="needs node:read and service:read"):
+        parse(tmp_path, {"url": f"http://127.0.0.1:{server.server_port}"})
+
+
+def test_unreachable_names_the_address(tmp_path):
+    with pytest.raises(AnsibleParserError, match=r"Consul at http://127.0.0.1:1 is unreachable"):
+        parse(tmp_path, {"url": "http://127.0.0.1:1"})
+
+
+def test_malformed_config_is_named(tmp_path):
+    with pytest.raises(AnsibleParserError, match="not a valid masa.monitoring.consul configuration"):
+        parse(tmp_path, {"url": "http://127.0.0.1:1", "health": "sometimes"})
+
+
+def test_cache_serves_when_consul_is_unreachable(tmp_path):
+    cache_dir = tmp_path / "cache"
+    plugin = loaded_plugin()
+    path = tmp_path / "t.consul.yml"
+    path.write_text(json.dumps({"plugin": "masa.monitoring.consul", "datacenters": ["dc1"], "url": "http://127.0.0.1:1",
+                                "cache": True, "cache_plugin": "ansible.builtin.jsonfile",
+                                "cache_connection": str(cache_dir), "timeout": 1}))
+    plugin.loader = DataLoader()
+    plugin._read_config_data(str(path))
+    plugin._cache[plugin.get_cache_key(str(path))] = {"dc1": NODES}
+    plugin.set_cache_plugin()
+    served = parse(tmp_path, {"url": "http://127.0.0.1:1"}, cache_dir=cache_dir)
+    assert set(served.inventory.hosts) == {"node1", "node2"}
