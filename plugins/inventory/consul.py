@@ -131,11 +131,22 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 from ansible.module_utils.urls import open_url
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
-from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+
+try:
+    # ansible-core 2.19 and later never template data unless it is marked trusted, so what comes from
+    # Consul is already inert; wrapping 10,000 nodes' worth of it again would only cost seconds.
+    from ansible.template import trust_as_template as _marks_trust  # noqa: F401 pylint: disable=unused-import
+
+    def make_unsafe(value):
+        return value
+
+except ImportError:  # ansible-core before 2.19
+    from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
 
 display = Display()
 
 HEALTH_ORDER = ("passing", "warning", "critical")
+_RANK = {status: rank for rank, status in enumerate(HEALTH_ORDER)}
 
 
 class ConsulInventoryError(Exception):
@@ -143,8 +154,7 @@ class ConsulInventoryError(Exception):
 
 
 def worst(statuses):
-    rank = max((HEALTH_ORDER.index(s) for s in statuses if s in HEALTH_ORDER), default=0)
-    return HEALTH_ORDER[rank]
+    return HEALTH_ORDER[max((_RANK.get(s, 0) for s in statuses), default=0)]
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -251,12 +261,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return not wanted_services or any(name in record["services"] for name in wanted_services)
 
     def _group(self, kind, value, host):
-        name = self._sanitize_group_name(self.get_option("group_prefixes").get(kind, kind + "_") + value)
-        self.inventory.add_group(name)
+        key = (kind, value)
+        name = self._groups.get(key)
+        if name is None:
+            name = self._sanitize_group_name(self.get_option("group_prefixes").get(kind, kind + "_") + value)
+            self.inventory.add_group(name)
+            self._groups[key] = name
         self.inventory.add_child(name, host)
 
     def _populate(self, results):
+        self._groups = {}
         strict = self.get_option("strict")
+        constructed = self.get_option("compose") or self.get_option("groups") or self.get_option("keyed_groups")
         meta_key = self.get_option("ansible_host_meta_key")
         for datacenter, nodes in results.items():
             for node in nodes:
@@ -281,10 +297,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self._group("service", name, host)
                     for tag in service["tags"]:
                         self._group("tag", tag, host)
-                variables = self.inventory.get_host(host).get_vars()
-                self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
-                self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
-                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
+                if constructed:
+                    variables = self.inventory.get_host(host).get_vars()
+                    self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
+                    self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
+                    self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)

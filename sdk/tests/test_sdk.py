@@ -23,10 +23,10 @@ def test_standard_metrics_and_cached_children():
     metrics = OracleMetrics(version="1.2.3", node_id="n1")
     metrics.record("success", 0.2)
     metrics.record("timeout", 7.0)
-    metrics.work("success").inc(3)
+    metrics.work["success"].inc(3)
     metrics.error("upstream")
     metrics.set_status(active=True, staked=False, validator=True)
-    assert metrics.work("success") is metrics.work("success")
+    assert metrics.work["success"] is metrics.work["success"]
     assert sample(metrics, "masa_oracle_work_total", {"outcome": "success"}) == 4
     assert sample(metrics, "masa_oracle_work_total", {"outcome": "timeout"}) == 1
     assert sample(metrics, "masa_oracle_errors_total", {"kind": "upstream"}) == 1

@@ -13,11 +13,23 @@ OUTCOMES = ("success", "timeout", "not_found", "error")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+class _Children(dict):
+    """Labelled children by label value, created on first use; lookups of known ones stay a plain dict get."""
+
+    def __init__(self, parent):
+        super().__init__()
+        self._parent = parent
+
+    def __missing__(self, value):
+        child = self[value] = self._parent.labels(value)
+        return child
+
+
 class OracleMetrics:
     """Standard oracle metrics. The hot path goes through cached labelled children.
 
-    ``work(outcome)`` and ``latency`` return prometheus_client objects themselves, so an
-    increment costs what a raw prometheus_client increment costs.
+    ``work[outcome]`` and ``latency`` are prometheus_client objects themselves, so an increment
+    costs what a raw prometheus_client increment costs.
     """
 
     def __init__(self, registry: Optional[CollectorRegistry] = None, version: str = "0.0.0", node_id: str = ""):
@@ -53,27 +65,20 @@ class OracleMetrics:
             "tls_certificate_not_after_seconds", "Expiry of the metrics endpoint's certificate, Unix time.",
             namespace="masa", registry=self.registry,
         )
-        self._work_children: Dict[str, Counter] = {outcome: self.work_total.labels(outcome) for outcome in OUTCOMES}
-        self._error_children: Dict[str, Counter] = {}
+        # Cached labelled children: metrics.work["success"].inc(), metrics.errors["upstream"].inc().
+        self.work: Dict[str, Counter] = _Children(self.work_total)
+        self.errors: Dict[str, Counter] = _Children(self.errors_total)
+        for outcome in OUTCOMES:  # exported at zero from the start
+            self.work.__missing__(outcome)
 
     # hot path -------------------------------------------------------------
-    def work(self, outcome: str) -> Counter:
-        """The cached counter child for ``outcome``: ``metrics.work("success").inc()``."""
-        child = self._work_children.get(outcome)
-        if child is None:
-            child = self._work_children[outcome] = self.work_total.labels(outcome)
-        return child
-
     def record(self, outcome: str, seconds: float) -> None:
         """Count one work item and observe its latency."""
-        self.work(outcome).inc()
+        self.work[outcome].inc()
         self.latency.observe(seconds)
 
     def error(self, kind: str) -> None:
-        child = self._error_children.get(kind)
-        if child is None:
-            child = self._error_children[kind] = self.errors_total.labels(kind)
-        child.inc()
+        self.errors[kind].inc()
 
     def set_status(self, *, active: bool, staked: bool, validator: bool) -> None:
         self.is_active.set(int(active))
