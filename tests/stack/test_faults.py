@@ -32,8 +32,15 @@ def test_sigterm_deregisters_within_two_seconds(stack):
         wait_for(f"{host} to deregister", lambda: instance_state(stack, host) == "gone", 2.5, interval=0.05)
         assert time.monotonic() - signalled <= 2.0
     finally:
-        docker("start", container)
-        wait_for(f"{host} to come back", lambda: instance_state(stack, host) == "passing", 60)
+        restart(stack, host, container)
+
+
+def restart(stack, host, container):
+    """Start the node's service again once its process has exited (a stopped one drains first)."""
+    wait_for(f"{container} to exit", lambda: docker("inspect", "-f", "{{.State.Running}}", container).strip() == "false",
+             30)
+    docker("start", container)
+    wait_for(f"{host} to come back", lambda: instance_state(stack, host) == "passing", 60)
 
 
 def test_kill_9_pages_goes_critical_and_is_deregistered(stack):
@@ -56,5 +63,4 @@ def test_kill_9_pages_goes_critical_and_is_deregistered(stack):
         # DeregisterCriticalServiceAfter is 1m; Consul's reaper runs every 30 s.
         wait_for(f"Consul to remove {host}", lambda: instance_state(stack, host) == "gone", 110)
     finally:
-        docker("start", container)
-        wait_for(f"{host} to come back", lambda: instance_state(stack, host) == "passing", 60)
+        restart(stack, host, container)
