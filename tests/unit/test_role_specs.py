@@ -23,9 +23,12 @@ def test_argument_specs_match_defaults(role):
     documented = set(specs["main"].get("options", {}))
     assert set(defaults or {}) - documented == set(), "defaults without a spec"
     assert documented - set(defaults or {}) == set(), "specs without a default"
-    for name, option in specs["main"]["options"].items():
-        assert option.get("description"), f"{name} has no description"
-        assert option.get("type"), f"{name} has no type"
+    known = {"type", "description", "elements", "choices", "required", "default", "options"}
+    for entry in specs.values():
+        for name, option in entry.get("options", {}).items():
+            assert option.get("description"), f"{name} has no description"
+            assert option.get("type"), f"{name} has no type"
+            assert set(option) <= known, f"{name} has unknown keys {set(option) - known}"
 
 
 @pytest.mark.parametrize("role", role_names())
