@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The Consul inventory plugin at 10,000 nodes and 30,000 service instances, against a real Consul.
 
 In the same run it measures a baseline client that reproduces the old consul_io.py access
@@ -13,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -55,11 +53,11 @@ def register(nodes: int, per_node: int) -> float:
     for n in range(nodes):
         name = f"oracle-{n:05d}"
         address = f"10.{n // 65536}.{(n // 256) % 256}.{n % 256}"
-        operations.append({"Node": {"Verb": "set", "Node": {"Node": name, "Address": address,
-                                                              "Meta": {"role": "oracle", "zone": f"z{n % 3}"}}}})
-        operations.append({"Check": {"Verb": "set", "Check": {"Node": name, "CheckID": "serfHealth",
-                                                                "Name": "Serf Health Status",
-                                                                "Status": "critical" if n % 97 == 0 else "passing"}}})
+        node = {"Node": name, "Address": address, "Meta": {"role": "oracle", "zone": f"z{n % 3}"}}
+        check = {"Node": name, "CheckID": "serfHealth", "Name": "Serf Health Status",
+                 "Status": "critical" if n % 97 == 0 else "passing"}
+        operations.append({"Node": {"Verb": "set", "Node": node}})
+        operations.append({"Check": {"Verb": "set", "Check": check}})
         for i, service in enumerate(services):
             operations.append({"Service": {"Verb": "set", "Node": name, "Service": {
                 "ID": f"{service}-{n}", "Service": service, "Port": 9200 + i, "Tags": ["prometheus", f"v{n % 4}"],
@@ -122,8 +120,8 @@ def main() -> None:
                 "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(Path(directory) / "cache"),
                 "cache_timeout": 3600, "timeout": 60,
             }))
-            uncached = [run_plugin(config, cache=False) for _ in range(3)]
-            cached = [run_plugin(config, cache=True) for _ in range(3)]
+            uncached = [run_plugin(config, cache=False) for _round in range(3)]
+            cached = [run_plugin(config, cache=True) for _round in range(3)]
         baseline_seconds, baseline_requests, baseline_hosts = run_baseline()
         best_uncached = min(u[0] for u in uncached)
         print("masa.monitoring.consul (best of 3):")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """What the SDK costs an oracle, against raw prometheus_client in the same run.
 
 Prints: ns per counter increment and per histogram observation (SDK and raw, and their ratio;
@@ -33,7 +32,7 @@ def best_pair_ns(first, second, scope) -> tuple:
     """Best of ROUNDS for each statement, alternating them so that background load hits both alike."""
     timers = [timeit.Timer(first, globals=scope), timeit.Timer(second, globals=scope)]
     best = [float("inf"), float("inf")]
-    for _ in range(ROUNDS):
+    for _round in range(ROUNDS):
         for i, timer in enumerate(timers):
             best[i] = min(best[i], timer.timeit(NUMBER) / NUMBER * 1e9)
     return best[0], best[1]
@@ -77,7 +76,7 @@ def scrape_latency(series: int, pki: dict, samples: int = 200) -> None:
     timings = []
     size = 0
     try:
-        for _ in range(samples):
+        for _sample in range(samples):
             start = time.perf_counter()
             connection.request("GET", "/metrics")
             body = connection.getresponse().read()

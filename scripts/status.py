@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """One screen on the running stack: where everything is, and whether it is healthy.
 
-    scripts/status.py [--inventory inventory/local]
+    python scripts/status.py [--inventory inventory/local]
 """
 
 from __future__ import annotations

@@ -17,12 +17,13 @@ data "aws_ami" "debian" {
 }
 
 module "network" {
-  source             = "./modules/network"
-  name               = var.name
-  vpc_id             = var.vpc_id
-  subnet_ids         = var.existing_subnet_ids
-  vpc_cidr           = var.vpc_cidr
-  availability_zones = var.availability_zones
+  source              = "./modules/network"
+  name                = var.name
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.existing_subnet_ids
+  vpc_cidr            = var.vpc_cidr
+  availability_zones  = var.availability_zones
+  flow_log_bucket_arn = module.storage.bucket_arn
 }
 
 module "security" {
@@ -44,19 +45,19 @@ module "storage" {
 }
 
 module "monitoring" {
-  source               = "./modules/host"
-  name                 = "${var.name}-monitoring"
-  instance_count       = 1
-  role                 = "monitoring"
-  consul_role          = local.colocate_consul ? "consul-server" : "consul-agent"
-  ami_id               = local.ami_id
-  instance_type        = var.instance_types["monitoring"]
-  subnet_ids           = module.network.subnet_ids
-  security_group_ids   = [module.security.consul_sg_id, module.security.monitoring_sg_id, module.security.node_sg_id]
-  instance_profile     = module.iam.instance_profile_name
-  ssh_key_name         = var.ssh_key_name
-  data_volume_size     = var.data_volume_size["monitoring"]
-  associate_public_ip  = true
+  source              = "./modules/host"
+  name                = "${var.name}-monitoring"
+  instance_count      = 1
+  role                = "monitoring"
+  consul_role         = local.colocate_consul ? "consul-server" : "consul-agent"
+  ami_id              = local.ami_id
+  instance_type       = var.instance_types["monitoring"]
+  subnet_ids          = module.network.subnet_ids
+  security_group_ids  = [module.security.consul_sg_id, module.security.monitoring_sg_id, module.security.node_sg_id]
+  instance_profile    = module.iam.instance_profile_name
+  ssh_key_name        = var.ssh_key_name
+  data_volume_size    = var.data_volume_size["monitoring"]
+  associate_public_ip = true
 }
 
 module "consul_servers" {
@@ -72,6 +73,7 @@ module "consul_servers" {
   instance_profile    = module.iam.instance_profile_name
   ssh_key_name        = var.ssh_key_name
   data_volume_size    = var.data_volume_size["consul"]
+  kms_key_arn         = module.storage.kms_key_arn
   associate_public_ip = false
 }
 
@@ -88,6 +90,7 @@ module "oracle_nodes" {
   instance_profile    = module.iam.instance_profile_name
   ssh_key_name        = var.ssh_key_name
   data_volume_size    = var.data_volume_size["oracle"]
+  kms_key_arn         = module.storage.kms_key_arn
   associate_public_ip = false
 }
 

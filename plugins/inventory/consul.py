@@ -327,4 +327,3 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if use_cache:
                     self._cache[cache_key] = results
         self._populate(results)
-

@@ -21,14 +21,16 @@ from masa_stack import REPO, Stack  # noqa: E402
 T = TypeVar("T")
 
 
-def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interval: float = 0.5) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+def wait_for(what: str, probe: Callable[[], Optional[T]], timeout: float, interval: float = 0.5,
+             until: Callable[[T], bool] = bool) -> T:
+    """Poll ``probe`` until ``until`` holds for what it returns (by default: it is truthy);
+    fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last_error: Optional[BaseException] = None
     while time.monotonic() < deadline:
         try:
             value = probe()
-            if value:
+            if until(value):
                 return value
         except Exception as exc:  # the service may be between states; keep the last reason
             last_error = exc

@@ -12,8 +12,8 @@ def passing_instances(stack, service):
 
 def test_every_node_is_registered_and_passing(stack):
     for service, hosts in (("masa-oracle", stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
-        seen = wait_for(f"{service} passing on {hosts}",
-                        lambda: (lambda got: got if got >= set(hosts) else None)(passing_instances(stack, service)), 60)
+        seen = wait_for(f"{service} passing on {hosts}", lambda: passing_instances(stack, service), 60,
+                        until=lambda got: got >= set(hosts))
         assert set(hosts) <= seen
 
 

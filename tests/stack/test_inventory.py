@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -70,9 +69,8 @@ def test_health_groups_follow_a_failing_check(stack, tmp_path):
     urllib.request.urlopen(request, context=stack.tls_context(), timeout=5).read()
     try:
         path = write_config(stack, tmp_path)
-        listing = wait_for("the node in health_critical",
-                           lambda: (lambda got: got if node in members(got, "health_critical") else None)(inventory(path)),
-                           20)
+        listing = wait_for("the node in health_critical", lambda: inventory(path), 20,
+                           until=lambda got: node in members(got, "health_critical"))
         assert node not in members(listing, "health_passing")
         only_passing = inventory(write_config(stack, tmp_path, health=["passing"]))
         assert node not in only_passing["_meta"]["hostvars"]

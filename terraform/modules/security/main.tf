@@ -25,6 +25,7 @@ locals {
 }
 
 resource "aws_security_group" "consul" {
+  #checkov:skip=CKV2_AWS_5:Attached to the instances by the root module, through this module's outputs.
   name        = "${var.name}-consul"
   description = "Consul gossip, RPC, HTTPS API and DNS, within the VPC only"
   vpc_id      = var.vpc_id
@@ -41,6 +42,7 @@ resource "aws_vpc_security_group_ingress_rule" "consul" {
 }
 
 resource "aws_security_group" "monitoring" {
+  #checkov:skip=CKV2_AWS_5:Attached to the instances by the root module, through this module's outputs.
   name        = "${var.name}-monitoring"
   description = "Prometheus, Grafana and Consul UIs and SSH, from the admin networks only"
   vpc_id      = var.vpc_id
@@ -57,6 +59,7 @@ resource "aws_vpc_security_group_ingress_rule" "admin" {
 }
 
 resource "aws_security_group" "node" {
+  #checkov:skip=CKV2_AWS_5:Attached to the instances by the root module, through this module's outputs.
   name        = "${var.name}-node"
   description = "Node metrics (mTLS) from Prometheus only; SSH from the monitoring host as a jump host"
   vpc_id      = var.vpc_id
@@ -73,6 +76,7 @@ resource "aws_vpc_security_group_ingress_rule" "metrics" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "ssh_from_jump_host" {
+  #checkov:skip=CKV_AWS_24:The source is the monitoring security group (referenced_security_group_id), not 0.0.0.0/0.
   security_group_id            = aws_security_group.node.id
   description                  = "SSH from the monitoring host, Ansible's jump host"
   referenced_security_group_id = aws_security_group.monitoring.id

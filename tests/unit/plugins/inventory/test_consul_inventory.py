@@ -19,10 +19,10 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, worst
 
 
-
 def loaded_plugin():
     """The plugin as Ansible loads it, with its documented options registered."""
     return inventory_loader.get("masa.monitoring.consul")
+
 
 NODES = [
     {"Node": "node1", "Address": "10.0.0.11", "Meta": {"role": "oracle"},

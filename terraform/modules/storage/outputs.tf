@@ -1,0 +1,14 @@
+output "bucket_name" {
+  description = "The backups bucket, for consul_snapshot's S3 upload."
+  value       = aws_s3_bucket.backups.id
+}
+
+output "kms_key_arn" {
+  description = "The customer-managed key for backups and the hosts' volumes."
+  value       = aws_kms_key.backups.arn
+}
+
+output "bucket_arn" {
+  description = "The backups bucket's ARN."
+  value       = aws_s3_bucket.backups.arn
+}

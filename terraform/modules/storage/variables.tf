@@ -1,0 +1,4 @@
+variable "bucket_name" {
+  type        = string
+  description = "Globally unique name of the backups bucket."
+}

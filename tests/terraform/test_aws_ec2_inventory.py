@@ -1,0 +1,89 @@
+"""inventory/aws/aws_ec2.yml against moto in server mode, with instances tagged as Terraform tags them."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(10)
+
+
+def plain(value):
+    """ansible-inventory --list shows values the plugin marked unsafe as {"__ansible_unsafe": ...}."""
+    return value["__ansible_unsafe"] if isinstance(value, dict) else value
+
+
+def launch(ec2, subnet, name, role, consul):
+    tags = [{"Key": "Name", "Value": name}, {"Key": "masa:stack", "Value": "monitoring"},
+            {"Key": "masa:role", "Value": role}, {"Key": "masa:consul", "Value": consul}]
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.small", SubnetId=subnet,
+                      TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
+
+
+def test_bootstrap_inventory_groups_hosts_by_terraform_tags(moto_url, tmp_path):
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=moto_url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.0.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    launch(ec2, subnet, "monitoring-monitoring-1", "monitoring", "consul-agent")
+    for i in range(1, 4):
+        launch(ec2, subnet, f"monitoring-consul-{i}", "consul", "consul-server")
+    for i in range(1, 3):
+        launch(ec2, subnet, f"monitoring-oracle-{i}", "oracle", "consul-agent")
+    # Another stack's host in the same account must not appear.
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "stranger"}, {"Key": "masa:stack", "Value": "other"}]}])
+
+    config = yaml.safe_load((REPO / "inventory/aws/aws_ec2.yml").read_text())
+    config.update(endpoint_url=moto_url, access_key="testing", secret_key="testing")
+    path = tmp_path / "test.aws_ec2.yml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(path), "--list"], cwd=REPO,
+                            capture_output=True, text=True, check=False, timeout=120,
+                            env={"PATH": str(BIN), "HOME": str(tmp_path), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+                                 "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    hostvars = listing["_meta"]["hostvars"]
+
+    def group(name):
+        return set(listing.get(name, {}).get("hosts", []))
+
+    assert set(hostvars) == {"monitoring-monitoring-1", "monitoring-consul-1", "monitoring-consul-2",
+                             "monitoring-consul-3", "monitoring-oracle-1", "monitoring-oracle-2"}
+    assert group("monitoring") == {"monitoring-monitoring-1"}
+    assert group("consul_servers") == {"monitoring-consul-1", "monitoring-consul-2", "monitoring-consul-3"}
+    assert group("oracle") == {"monitoring-oracle-1", "monitoring-oracle-2"}
+    for host, values in hostvars.items():
+        assert plain(values["docker_host_address"]).startswith("10.42.0."), host
+        assert plain(values["ansible_host"]).startswith("10.42.0."), host
