@@ -118,6 +118,17 @@ class Stack:
         return self.prometheus("/api/v1/query?query=" + urllib.parse.quote(promql))["data"]["result"]
 
 
+def plain(value: Any) -> Any:
+    """Undo the {"__ansible_unsafe": ...} marking that ansible-inventory --list puts on plugin values."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def _group_hosts(listing: Dict[str, Any], name: str) -> set:
     group = listing.get(name, {})
     hosts = set(group.get("hosts", []))

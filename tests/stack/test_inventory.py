@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from masa_stack import REPO
+from masa_stack import REPO, plain
 
 from conftest import wait_for
 
@@ -29,7 +29,7 @@ def inventory(path):
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
                             cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return plain(json.loads(result.stdout))
 
 
 def members(listing, group):

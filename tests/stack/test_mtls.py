@@ -6,7 +6,6 @@ import socket
 import ssl
 import subprocess
 
-import pytest
 
 
 def node_endpoints(stack):
@@ -26,6 +25,16 @@ def fetch(address, port, context):
     return data
 
 
+def refused(address, port, context) -> bool:
+    """True when no metrics come back. With TLS 1.3 the server checks the client certificate after
+    the client's side of the handshake, so a refusal is an alert or a closed connection on read."""
+    try:
+        answer = fetch(address, port, context)
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return True
+    return not answer.startswith(b"HTTP/1.1 200")
+
+
 def test_our_client_certificate_is_accepted(stack):
     for _host, address, port in node_endpoints(stack):
         assert fetch(address, port, stack.tls_context()).startswith(b"HTTP/1.1 200")
@@ -33,8 +42,7 @@ def test_our_client_certificate_is_accepted(stack):
 
 def test_no_client_certificate_is_refused(stack):
     for host, address, port in node_endpoints(stack):
-        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
-            fetch(address, port, stack.tls_context(client_cert=False))
+        assert refused(address, port, stack.tls_context(client_cert=False)), f"{host}:{port}"
 
 
 def test_certificate_from_another_ca_is_refused(stack, tmp_path):
@@ -44,8 +52,7 @@ def test_certificate_from_another_ca_is_refused(stack, tmp_path):
     for _host, address, port in node_endpoints(stack):
         context = stack.tls_context(client_cert=False)
         context.load_cert_chain(str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
-        with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
-            fetch(address, port, context)
+        assert refused(address, port, context), f"{address}:{port}"
 
 
 def test_plain_http_is_refused(stack):
