@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 import sys
 import urllib.request
@@ -39,8 +40,8 @@ def snapshot(stack, operation, path, moto_url):
         [str(Path(sys.executable).parent / "ansible"), "localhost", "-m", "masa.monitoring.consul_snapshot",
          "-a", " ".join(f"{k}={v}" for k, v in args.items())],
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": str(Path(sys.executable).parent), "HOME": str(Path.home()), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), AWS_ACCESS_KEY_ID="testing",
+                 AWS_SECRET_ACCESS_KEY="testing"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
