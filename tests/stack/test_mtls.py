@@ -7,7 +7,6 @@ import ssl
 import subprocess
 
 
-
 def node_endpoints(stack):
     for host in stack.all_hosts:
         yield host, stack.address(host), 9100

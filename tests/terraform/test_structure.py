@@ -90,7 +90,7 @@ def test_node_metrics_only_from_the_prometheus_group():
 def test_no_ingress_from_anywhere():
     for name, rule in resources("aws_vpc_security_group_ingress_rule").items():
         assert "0.0.0.0/0" not in str(rule.get("cidr_ipv4", "")), name
-    variables = {name: body for name, body in blocks("variable", TERRAFORM / "variables.tf")}
+    variables = dict(blocks("variable", TERRAFORM / "variables.tf"))
     assert "0.0.0.0/0" in str(variables["admin_cidrs"]["validation"]), "admin_cidrs must refuse 0.0.0.0/0"
 
 
@@ -116,8 +116,8 @@ def test_backups_bucket_is_encrypted_versioned_and_private():
     assert 'status = "Enabled"' in storage
     assert 'sse_algorithm     = "aws:kms"' in storage
     access = resources("aws_s3_bucket_public_access_block")["modules/storage/main.tf:backups"]
-    assert all(access[key] is True for key in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                                "restrict_public_buckets"))
+    keys = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    assert all(access[key] is True for key in keys)
 
 
 def test_hosts_carry_the_tags_the_inventory_uses():
