@@ -44,54 +44,46 @@ module "storage" {
   bucket_name = var.backup_bucket_name
 }
 
-module "monitoring" {
-  source              = "./modules/host"
-  name                = "${var.name}-monitoring"
-  instance_count      = 1
-  role                = "monitoring"
-  consul_role         = local.colocate_consul ? "consul-server" : "consul-agent"
-  ami_id              = local.ami_id
-  instance_type       = var.instance_types["monitoring"]
-  subnet_ids          = module.network.subnet_ids
-  security_group_ids  = [module.security.consul_sg_id, module.security.monitoring_sg_id, module.security.node_sg_id]
-  instance_profile    = module.iam.instance_profile_name
-  ssh_key_name        = var.ssh_key_name
-  data_volume_size    = var.data_volume_size["monitoring"]
-  associate_public_ip = true
+locals {
+  # Every group of hosts: how many, its masa:consul tag, its security groups, and whether it is reachable from outside.
+  host_groups = {
+    monitoring = {
+      count       = 1
+      consul_role = local.colocate_consul ? "consul-server" : "consul-agent"
+      groups      = [module.security.consul_sg_id, module.security.monitoring_sg_id, module.security.node_sg_id]
+      public      = true
+    }
+    consul = {
+      count       = var.consul_server_count
+      consul_role = "consul-server"
+      groups      = [module.security.consul_sg_id, module.security.node_sg_id]
+      public      = false
+    }
+    oracle = {
+      count       = var.oracle_node_count
+      consul_role = "consul-agent"
+      groups      = [module.security.consul_sg_id, module.security.node_sg_id]
+      public      = false
+    }
+  }
 }
 
-module "consul_servers" {
+module "hosts" {
   source              = "./modules/host"
-  name                = "${var.name}-consul"
-  instance_count      = var.consul_server_count
-  role                = "consul"
-  consul_role         = "consul-server"
+  for_each            = local.host_groups
+  name                = "${var.name}-${each.key}"
+  instance_count      = each.value.count
+  role                = each.key
+  consul_role         = each.value.consul_role
   ami_id              = local.ami_id
-  instance_type       = var.instance_types["consul"]
+  instance_type       = var.instance_types[each.key]
   subnet_ids          = module.network.subnet_ids
-  security_group_ids  = [module.security.consul_sg_id, module.security.node_sg_id]
+  security_group_ids  = each.value.groups
   instance_profile    = module.iam.instance_profile_name
   ssh_key_name        = var.ssh_key_name
-  data_volume_size    = var.data_volume_size["consul"]
+  data_volume_size    = var.data_volume_size[each.key]
   kms_key_arn         = module.storage.kms_key_arn
-  associate_public_ip = false
-}
-
-module "oracle_nodes" {
-  source              = "./modules/host"
-  name                = "${var.name}-oracle"
-  instance_count      = var.oracle_node_count
-  role                = "oracle"
-  consul_role         = "consul-agent"
-  ami_id              = local.ami_id
-  instance_type       = var.instance_types["oracle"]
-  subnet_ids          = module.network.subnet_ids
-  security_group_ids  = [module.security.consul_sg_id, module.security.node_sg_id]
-  instance_profile    = module.iam.instance_profile_name
-  ssh_key_name        = var.ssh_key_name
-  data_volume_size    = var.data_volume_size["oracle"]
-  kms_key_arn         = module.storage.kms_key_arn
-  associate_public_ip = false
+  associate_public_ip = each.value.public
 }
 
 locals {

@@ -74,7 +74,7 @@ variable "ssh_key_name" {
 
 variable "instance_types" {
   type        = map(string)
-  description = "Instance type per role: monitoring, consul and oracle."
+  description = "Instance type per host group: monitoring, consul and oracle."
   default = {
     monitoring = "t3.large"
     consul     = "t3.small"
@@ -84,7 +84,7 @@ variable "instance_types" {
 
 variable "data_volume_size" {
   type        = map(number)
-  description = "Size in GiB of the encrypted data volume per role (Prometheus TSDB, Consul data)."
+  description = "Size in GiB of the encrypted data volume per host group (Prometheus TSDB, Consul data)."
   default = {
     monitoring = 100
     consul     = 20
