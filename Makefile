@@ -12,6 +12,8 @@ COLLECTION_LINK := .collections/ansible_collections/masa/monitoring
 INVENTORY ?= inventory/local
 PURGE ?= 0
 export PATH := $(BIN):$(PATH)
+# Some machines list package indexes that do not exist; pip warns about each, for every package.
+PIP_NOISE := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: help up down status test lint sanity unit integration molecule terraform-check bench \
@@ -22,10 +24,10 @@ help: ## List the targets
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-checkov.txt sdk/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt -e sdk
+	$(BIN)/pip install -q --upgrade pip $(PIP_NOISE)
+	$(BIN)/pip install -q -r requirements-dev.txt -e sdk $(PIP_NOISE)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt $(PIP_NOISE)
 	touch $@
 
 venv: $(STAMP) collection ## Create or refresh the virtualenv (reused when requirements have not changed)
@@ -71,7 +73,7 @@ molecule: venv images ## The molecule scenarios
 
 terraform-check: venv ## terraform fmt, checkov, structural tests, the aws_ec2 inventory against moto
 	terraform -chdir=terraform fmt -check -recursive
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact -d terraform --framework terraform
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -d terraform --framework terraform
 	$(BIN)/pytest -q tests/terraform
 	@if terraform -chdir=terraform init -backend=false -input=false >/dev/null 2>&1; then \
 	  terraform -chdir=terraform validate; \
