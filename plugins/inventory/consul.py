@@ -15,6 +15,9 @@ description:
     nodes; listing the datacenters, when O(datacenters) is empty, costs one more in all.
   - Configured by a file whose name ends in C(consul.yml) or C(consul.yaml).
   - Every value that comes from Consul is marked unsafe, so it is never templated.
+  - Each host gets C(ansible_host) and one variable, C(consul), with C(address), C(datacenter),
+    C(node_meta), C(health) (the worst of its checks) and C(services) (per service name C(tags),
+    C(meta), C(health) and its C(instances)).
 options:
   plugin:
     description: Marks the file as this plugin's.
@@ -110,10 +113,10 @@ client_cert: inventory/aws/.secrets/pki/issued/controller/operator.crt
 client_key: inventory/aws/.secrets/pki/issued/controller/operator.key
 services: [masa-oracle]
 keyed_groups:
-  - key: consul_node_meta.role | default('none')
+  - key: consul.node_meta.role | default('none')
     prefix: role
 compose:
-  oracle_version: consul_services['masa-oracle'].meta.version | default('unknown')
+  oracle_version: consul.services['masa-oracle'].meta.version | default('unknown')
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/masa-consul-inventory
@@ -146,7 +149,6 @@ except ImportError:  # ansible-core before 2.19
 display = Display()
 
 HEALTH_ORDER = ("passing", "warning", "critical")
-_RANK = {status: rank for rank, status in enumerate(HEALTH_ORDER)}
 
 
 class ConsulInventoryError(Exception):
@@ -154,7 +156,9 @@ class ConsulInventoryError(Exception):
 
 
 def worst(statuses):
-    return HEALTH_ORDER[max((_RANK.get(s, 0) for s in statuses), default=0)]
+    if "critical" in statuses:
+        return "critical"
+    return "warning" if "warning" in statuses else "passing"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -227,31 +231,35 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # turning Consul's answer into an inventory -----------------------------------------
     def _node_record(self, datacenter, node):
-        checks = node.get("Checks") or []
-        node_checks = [c["Status"] for c in checks if not c.get("ServiceID")]
+        statuses = {}  # ServiceID ("" for the node's own checks) -> statuses
+        for check in node.get("Checks") or []:
+            statuses.setdefault(check.get("ServiceID") or "", []).append(check["Status"])
+        node_statuses = statuses.get("", [])
         services = {}
         for service in node.get("Services") or []:
-            own = [c["Status"] for c in checks if c.get("ServiceID") == service["ID"]]
-            entry = services.setdefault(service["Service"], {"instances": []})
+            entry = services.get(service["Service"])
+            if entry is None:
+                entry = services[service["Service"]] = {"instances": [], "tags": set(), "meta": service.get("Meta") or {}}
+            tags = service.get("Tags") or []
+            entry["tags"].update(tags)
             entry["instances"].append({
                 "id": service["ID"],
                 "address": service.get("Address") or node["Address"],
                 "port": service.get("Port"),
-                "tags": service.get("Tags") or [],
+                "tags": tags,
                 "meta": service.get("Meta") or {},
-                "health": worst(own + node_checks),
+                "health": worst(statuses.get(service["ID"], []) + node_statuses),
             })
         for entry in services.values():
-            entry["tags"] = sorted({t for i in entry["instances"] for t in i["tags"]})
-            entry["meta"] = entry["instances"][0]["meta"]
-            entry["health"] = worst(i["health"] for i in entry["instances"])
+            entry["tags"] = sorted(entry["tags"])
+            entry["health"] = worst([i["health"] for i in entry["instances"]])
         return {
             "name": node["Node"],
             "address": node["Address"],
             "datacenter": datacenter,
             "meta": node.get("Meta") or {},
             "services": services,
-            "health": worst([c["Status"] for c in checks]),
+            "health": worst([s for group in statuses.values() for s in group]),
         }
 
     def _wanted(self, record):
@@ -281,22 +289,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     continue
                 host = self.inventory.add_host(make_unsafe(record["name"]))
                 ansible_host = record["meta"].get(meta_key) if meta_key else None
-                hostvars = {
-                    "ansible_host": ansible_host or record["address"],
-                    "consul_address": record["address"],
-                    "consul_datacenter": datacenter,
-                    "consul_node_meta": record["meta"],
-                    "consul_services": record["services"],
-                    "consul_health": record["health"],
-                }
-                for key, value in hostvars.items():
-                    self.inventory.set_variable(host, key, make_unsafe(value))
-                self._group("datacenter", datacenter, host)
-                self._group("health", record["health"], host)
+                self.inventory.set_variable(host, "ansible_host", make_unsafe(ansible_host or record["address"]))
+                self.inventory.set_variable(host, "consul", make_unsafe({
+                    "address": record["address"],
+                    "datacenter": datacenter,
+                    "node_meta": record["meta"],
+                    "services": record["services"],
+                    "health": record["health"],
+                }))
+                memberships = {("datacenter", datacenter), ("health", record["health"])}
                 for name, service in record["services"].items():
-                    self._group("service", name, host)
-                    for tag in service["tags"]:
-                        self._group("tag", tag, host)
+                    memberships.add(("service", name))
+                    memberships.update(("tag", tag) for tag in service["tags"])
+                for kind, value in memberships:
+                    self._group(kind, value, host)
                 if constructed:
                     variables = self.inventory.get_host(host).get_vars()
                     self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)

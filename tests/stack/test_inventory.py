@@ -46,7 +46,7 @@ def test_every_node_in_the_right_groups_with_host_vars(stack, tmp_path):
     node = stack.oracle_nodes[0]
     hostvars = listing["_meta"]["hostvars"][node]
     assert hostvars["ansible_host"] == stack.address(node)
-    oracle = hostvars["consul_services"]["masa-oracle"]
+    oracle = hostvars["consul"]["services"]["masa-oracle"]
     assert oracle["tags"] == ["prometheus"]
     assert oracle["meta"]["node_id"] == node
     assert oracle["instances"][0]["port"] == 9200

@@ -64,8 +64,8 @@ def test_groups_and_host_vars_from_one_listing():
     assert "tag_prometheus" in groups
     node1 = plugin.inventory.get_host("node1").vars
     assert node1["ansible_host"] == "10.0.0.11"
-    assert node1["consul_services"]["masa-oracle"]["instances"][0]["address"] == "10.0.0.11"
-    assert node1["consul_services"]["masa-oracle"]["health"] == "critical"
+    assert node1["consul"]["services"]["masa-oracle"]["instances"][0]["address"] == "10.0.0.11"
+    assert node1["consul"]["services"]["masa-oracle"]["health"] == "critical"
 
 
 def test_filters_by_health_and_service():
