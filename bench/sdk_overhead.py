@@ -47,7 +47,8 @@ def hot_path() -> None:
     metrics = OracleMetrics()
     scope = {"raw_child": raw_child, "raw_counter": raw_counter, "raw_hist": raw_hist, "metrics": metrics}
     rows = [
-        ("counter increment", "metrics.work['success'].inc()", "raw_child.inc()"),
+        ("counter increment (metrics.work_success)", "metrics.work_success.inc()", "raw_child.inc()"),
+        ("counter increment (metrics.work[outcome])", "metrics.work['success'].inc()", "raw_child.inc()"),
         ("counter increment, labels() each time (raw only)", "metrics.work['success'].inc()",
          "raw_counter.labels('success').inc()"),
         ("histogram observation", "metrics.latency.observe(0.12)", "raw_hist.observe(0.12)"),

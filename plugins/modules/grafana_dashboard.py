@@ -38,7 +38,7 @@ options:
         it was read (412 version-mismatch).
     type: bool
     default: false
-  message:
+  commit_message:
     description: The version message Grafana keeps in the dashboard's history.
     type: str
     default: Pushed by masa.monitoring.grafana_dashboard
@@ -189,7 +189,7 @@ class Dashboard:
         if current is not None:
             payload["version"] = current["dashboard"].get("version")
         try:
-            saved = self.client.save_dashboard(payload, folder_uid, self.params["overwrite"], self.params["message"])
+            saved = self.client.save_dashboard(payload, folder_uid, self.params["overwrite"], self.params["commit_message"])
         except GrafanaError as exc:
             raise self.explain(exc, model, folder_title)
         result.update(url=saved.get("url"), version=saved.get("version"))
@@ -221,7 +221,7 @@ def main():
         uid=dict(type="str"),
         folder=dict(type="str", default=""),
         overwrite=dict(type="bool", default=False),
-        message=dict(type="str", default="Pushed by masa.monitoring.grafana_dashboard"),
+        commit_message=dict(type="str", default="Pushed by masa.monitoring.grafana_dashboard"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleModule(

@@ -26,7 +26,7 @@ def test_standard_metrics_and_cached_children():
     metrics.work["success"].inc(3)
     metrics.error("upstream")
     metrics.set_status(active=True, staked=False, validator=True)
-    assert metrics.work["success"] is metrics.work["success"]
+    assert metrics.work["success"] is metrics.work["success"] is metrics.work_success
     assert sample(metrics, "masa_oracle_work_total", {"outcome": "success"}) == 4
     assert sample(metrics, "masa_oracle_work_total", {"outcome": "timeout"}) == 1
     assert sample(metrics, "masa_oracle_errors_total", {"kind": "upstream"}) == 1

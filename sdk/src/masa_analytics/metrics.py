@@ -70,6 +70,11 @@ class OracleMetrics:
         self.errors: Dict[str, Counter] = _Children(self.errors_total)
         for outcome in OUTCOMES:  # exported at zero from the start
             self.work.__missing__(outcome)
+        # The standard outcomes bound once: metrics.work_success.inc() costs what a raw increment costs.
+        self.work_success = self.work["success"]
+        self.work_timeout = self.work["timeout"]
+        self.work_not_found = self.work["not_found"]
+        self.work_error = self.work["error"]
 
     # hot path -------------------------------------------------------------
     def record(self, outcome: str, seconds: float) -> None:
