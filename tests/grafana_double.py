@@ -8,9 +8,13 @@ and molecule talk to this stand-in. It follows Grafana's documented API for what
 - GET  /api/dashboards/uid/:uid, DELETE /api/dashboards/uid/:uid
 - POST /api/dashboards/db: uid and version handling, overwrite, 412 version-mismatch and name-exists
 - GET  /api/datasources, POST /api/datasources
-- 401 without valid credentials, 403 for a viewer's token
+- GET  /api/serviceaccounts/search?query=, POST /api/serviceaccounts, PATCH and DELETE /api/serviceaccounts/:id
+- GET  and POST /api/serviceaccounts/:id/tokens, DELETE /api/serviceaccounts/:id/tokens/:tokenId;
+  a token's key is shown once, and authenticates with its service account's role
+- 401 without valid credentials, 403 for a viewer's token, and for service accounts without Admin
 
-    python tests/grafana_double.py --port 3000 --token admin-token --viewer-token viewer-token
+    python tests/grafana_double.py --port 3000 --token admin-token --viewer-token viewer-token \
+        --admin-password not-the-default
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import base64
 import itertools
 import json
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 
@@ -34,6 +39,8 @@ class GrafanaDouble:
         self.folders: Dict[str, Dict[str, Any]] = {}
         self.dashboards: Dict[str, Dict[str, Any]] = {}
         self.datasources: Dict[str, Dict[str, Any]] = {}
+        self.service_accounts: Dict[int, Dict[str, Any]] = {}
+        self.sa_tokens: Dict[int, Dict[str, Any]] = {}
         self.ids = itertools.count(1)
         self.lock = threading.Lock()
         self.writes = 0
@@ -121,16 +128,85 @@ class GrafanaDouble:
         self.datasources[name] = source
         return 200, {"datasource": source, "id": source["id"], "message": "Datasource added", "name": name}
 
+    # service accounts ----------------------------------------------------------------
+    def search_service_accounts(self, query: str):
+        found = [dict(sa, tokens=sum(1 for t in self.sa_tokens.values() if t["serviceAccountId"] == sa["id"]))
+                 for sa in self.service_accounts.values() if query.lower() in sa["name"].lower()]
+        return 200, {"totalCount": len(found), "serviceAccounts": found, "page": 1, "perPage": 1000}
+
+    def create_service_account(self, body):
+        name = (body.get("name") or "").strip()
+        if not name:
+            return 400, {"message": "service account name is required"}
+        if body.get("role", "Viewer") not in ("Viewer", "Editor", "Admin", "None"):
+            return 400, {"message": "invalid role value"}
+        if any(sa["name"] == name for sa in self.service_accounts.values()):
+            return 409, {"message": "service account already exists", "messageId": "serviceaccounts.ErrAlreadyExists"}
+        account_id = next(self.ids)
+        login = "sa-1-" + name.lower().replace(" ", "-")
+        self.service_accounts[account_id] = {"id": account_id, "orgId": 1, "name": name, "login": login,
+                                             "role": body.get("role", "Viewer"), "isDisabled": bool(body.get("isDisabled"))}
+        return 201, dict(self.service_accounts[account_id])
+
+    def service_account(self, method: str, account_id: int, rest: str, body: Any) -> Tuple[int, Any]:
+        account = self.service_accounts.get(account_id)
+        if account is None:
+            return 404, {"message": "service account not found"}
+        if rest == "" and method == "GET":
+            return 200, dict(account)
+        if rest == "" and method == "PATCH":
+            account.update({key: body[key] for key in ("name", "role", "isDisabled") if key in body})
+            return 200, {"id": account_id, "name": account["name"], "serviceaccount": dict(account),
+                         "message": "Service account updated"}
+        if rest == "" and method == "DELETE":
+            del self.service_accounts[account_id]
+            for token_id in [i for i, t in self.sa_tokens.items() if t["serviceAccountId"] == account_id]:
+                self.tokens.pop(self.sa_tokens.pop(token_id)["key"], None)
+            return 200, {"message": "Service account deleted"}
+        if rest == "/tokens" and method == "GET":
+            return 200, [{k: t[k] for k in ("id", "name", "created", "hasExpired")}
+                         for t in self.sa_tokens.values() if t["serviceAccountId"] == account_id]
+        if rest == "/tokens" and method == "POST":
+            name = (body.get("name") or "").strip()
+            if any(t["name"] == name and t["serviceAccountId"] == account_id for t in self.sa_tokens.values()):
+                return 409, {"message": "service account token with given name already exists"}
+            token_id = next(self.ids)
+            key = f"glsa_test_double_{token_id}"
+            self.sa_tokens[token_id] = {"id": token_id, "name": name, "key": key, "serviceAccountId": account_id,
+                                        "created": "2026-01-01T00:00:00Z", "hasExpired": False}
+            self.tokens[key] = account["role"]
+            return 200, {"id": token_id, "name": name, "key": key}
+        if rest.startswith("/tokens/") and method == "DELETE":
+            token = self.sa_tokens.pop(int(rest[len("/tokens/"):]), None)
+            if token is None:
+                return 404, {"message": "token not found"}
+            self.tokens.pop(token["key"], None)
+            return 200, {"message": "Service account token deleted"}
+        return 404, {"message": "Not found"}
+
     # routing -------------------------------------------------------------------------
-    def handle(self, method: str, path: str, role: Optional[str], body: Any) -> Tuple[int, Any]:
+    def handle(self, method: str, path: str, role: Optional[str], body: Any,
+               query: Optional[Dict[str, str]] = None) -> Tuple[int, Any]:
         if path == "/api/health":
             return 200, {"commit": "test-double", "database": "ok", "version": "12.1.0-test-double"}
         if role is None:
             return 401, {"message": "Unauthorized"}
-        writing = method in ("POST", "PUT", "DELETE")
+        writing = method in ("POST", "PUT", "PATCH", "DELETE")
         if writing and role == "Viewer":
             return 403, {"message": "Permissions needed: dashboards:write"}
         with self.lock:
+            if path.startswith("/api/serviceaccounts"):
+                if role != "Admin":
+                    return 403, {"message": "You'll need additional permissions to perform this action. "
+                                            "Permissions needed: serviceaccounts:read"}
+                if path == "/api/serviceaccounts/search" and method == "GET":
+                    return self.search_service_accounts((query or {}).get("query", ""))
+                if path == "/api/serviceaccounts" and method == "POST":
+                    return self.create_service_account(body)
+                account_id, _sep, rest = path[len("/api/serviceaccounts/"):].partition("/")
+                if account_id.isdigit():
+                    return self.service_account(method, int(account_id), "/" + rest if rest else "", body)
+                return 404, {"message": "Not found"}
             if path == "/api/folders":
                 return (200, list(self.folders.values())) if method == "GET" else self.create_folder(body)
             if path == "/api/dashboards/db" and method == "POST":
@@ -152,8 +228,9 @@ def make_handler(double: GrafanaDouble):
             except ValueError:
                 status, answer = 400, {"message": "bad request data"}
             else:
-                status, answer = double.handle(method, self.path.split("?")[0], double.role(self.headers.get("Authorization")),
-                                               body)
+                path, _sep, query = self.path.partition("?")
+                status, answer = double.handle(method, path, double.role(self.headers.get("Authorization")), body,
+                                               dict(urllib.parse.parse_qsl(query)))
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -166,6 +243,9 @@ def make_handler(double: GrafanaDouble):
 
         def do_POST(self):  # noqa: N802
             self._serve("POST")
+
+        def do_PATCH(self):  # noqa: N802
+            self._serve("PATCH")
 
         def do_DELETE(self):  # noqa: N802
             self._serve("DELETE")
@@ -189,8 +269,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--token", default="admin-token")
     parser.add_argument("--viewer-token", default="viewer-token")
+    parser.add_argument("--admin-user", default="admin")
+    parser.add_argument("--admin-password", default="not-the-default")
     args = parser.parse_args()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(GrafanaDouble(args.token, args.viewer_token)))
+    double = GrafanaDouble(args.token, args.viewer_token, (args.admin_user, args.admin_password))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(double))
     server.serve_forever()
 
 

@@ -110,6 +110,36 @@ class GrafanaClient:
     def delete_dashboard(self, uid):
         return self.request("DELETE", "/api/dashboards/uid/%s" % quote(uid, safe=""))
 
+    # service accounts -------------------------------------------------------------
+    def service_account_by_name(self, name):
+        found = self.request("GET", "/api/serviceaccounts/search?perpage=1000&query=%s" % quote(name, safe=""))
+        for account in found.get("serviceAccounts") or []:
+            if account.get("name") == name:
+                return account
+        return None
+
+    def create_service_account(self, name, role, disabled):
+        return self.request("POST", "/api/serviceaccounts", {"name": name, "role": role, "isDisabled": disabled})
+
+    def update_service_account(self, account_id, name, role, disabled):
+        return self.request("PATCH", "/api/serviceaccounts/%d" % account_id,
+                            {"name": name, "role": role, "isDisabled": disabled})
+
+    def delete_service_account(self, account_id):
+        return self.request("DELETE", "/api/serviceaccounts/%d" % account_id)
+
+    def service_account_tokens(self, account_id):
+        return self.request("GET", "/api/serviceaccounts/%d/tokens" % account_id) or []
+
+    def create_service_account_token(self, account_id, name, seconds_to_live):
+        payload = {"name": name}
+        if seconds_to_live:
+            payload["secondsToLive"] = seconds_to_live
+        return self.request("POST", "/api/serviceaccounts/%d/tokens" % account_id, payload)
+
+    def delete_service_account_token(self, account_id, token_id):
+        return self.request("DELETE", "/api/serviceaccounts/%d/tokens/%d" % (account_id, token_id))
+
 
 def _json_body(exc):
     try:
