@@ -6,13 +6,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: consul
-short_description: The fleet as Consul sees it, in one request per datacenter
+short_description: The fleet as Consul sees it, in a fixed number of requests per datacenter
 version_added: 0.1.0
 description:
   - Hosts are Consul nodes. Groups are made per service, per service tag, per datacenter and per
     health state, plus any C(keyed_groups) and C(groups) from node meta and services.
-  - Each datacenter costs one request (the bulk node listing Consul's UI uses), whatever the number of
-    nodes; listing the datacenters, when O(datacenters) is empty, costs one more in all.
+  - Each datacenter costs O(requests_per_datacenter) requests, whatever the number of nodes. They fetch,
+    in parallel, the parts of the bulk node listing Consul's UI uses, split by the last character of
+    the node name. Listing the datacenters, when O(datacenters) is empty, costs one more in all.
   - Configured by a file whose name ends in C(consul.yml) or C(consul.yaml).
   - Every value that comes from Consul is marked unsafe, so it is never templated.
   - Each host gets C(ansible_host) and one variable, C(consul), with C(address), C(datacenter),
@@ -70,6 +71,14 @@ options:
     description: Verify the agent's certificate.
     type: bool
     default: true
+  requests_per_datacenter:
+    description:
+      - How many parallel requests share each datacenter's node listing. More lets Consul encode the
+        parts on several cores and the plugin read them while the others are built.
+      - Use 1 for Consul older than 1.5, which cannot filter the listing.
+    type: int
+    default: 3
+    choices: [1, 2, 3]
   timeout:
     description: Seconds to wait for each request.
     type: float
@@ -126,6 +135,8 @@ cache_timeout: 60
 """
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleOptionsError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
@@ -155,10 +166,61 @@ class ConsulInventoryError(Exception):
     """Consul could not be asked; the message names where and why."""
 
 
+# Filters that split a datacenter's node listing into disjoint parts, by the node name's last
+# character; the last part of each split is the complement of the others, so no node is left out.
+LISTING_SPLITS = {
+    1: [""],
+    2: ['Node matches "[02468acegikmoqsuwyACEGIKMOQSUWY]$"', 'Node not matches "[02468acegikmoqsuwyACEGIKMOQSUWY]$"'],
+    3: ['Node matches "[0-3a-hA-H]$"', 'Node matches "[4-6i-pI-P]$"', 'Node not matches "[0-6a-pA-P]$"'],
+}
+
+# What the cache holds; a cache written in another format is ignored and refreshed.
+CACHE_FORMAT = 2
+
+
+def cached_records(cached):
+    if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT:
+        return cached["datacenters"]
+    return None
+
+
 def worst(statuses):
     if "critical" in statuses:
         return "critical"
     return "warning" if "warning" in statuses else "passing"
+
+
+def node_record(datacenter, node):
+    statuses = {}  # ServiceID ("" for the node's own checks) -> statuses
+    for check in node.get("Checks") or []:
+        statuses.setdefault(check.get("ServiceID") or "", []).append(check["Status"])
+    node_statuses = statuses.get("", [])
+    services = {}
+    for service in node.get("Services") or []:
+        entry = services.get(service["Service"])
+        if entry is None:
+            entry = services[service["Service"]] = {"instances": [], "tags": set(), "meta": service.get("Meta") or {}}
+        tags = service.get("Tags") or []
+        entry["tags"].update(tags)
+        entry["instances"].append({
+            "id": service["ID"],
+            "address": service.get("Address") or node["Address"],
+            "port": service.get("Port"),
+            "tags": tags,
+            "meta": service.get("Meta") or {},
+            "health": worst(statuses.get(service["ID"], []) + node_statuses),
+        })
+    for entry in services.values():
+        entry["tags"] = sorted(entry["tags"])
+        entry["health"] = worst([i["health"] for i in entry["instances"]])
+    return {
+        "name": node["Node"],
+        "address": node["Address"],
+        "datacenter": datacenter,
+        "meta": node.get("Meta") or {},
+        "services": services,
+        "health": worst([s for group in statuses.values() for s in group]),
+    }
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -167,6 +229,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def __init__(self):
         super().__init__()
         self.requests = 0
+        self._count_lock = threading.Lock()
 
     def verify_file(self, path):
         return super().verify_file(path) and path.endswith(("consul.yml", "consul.yaml"))
@@ -199,7 +262,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         token = self._token()
         if token:
             headers["X-Consul-Token"] = token
-        self.requests += 1
+        with self._count_lock:
+            self.requests += 1
         try:
             response = open_url(
                 url, headers=headers, timeout=self.get_option("timeout"),
@@ -223,50 +287,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise ConsulInventoryError("Consul at %s sent a reply that is not JSON: %s" % (self._base_url(), exc))
 
     def _fetch(self):
+        """Every node, as compact records by datacenter: what the cache holds, filtered only when used."""
         datacenters = self.get_option("datacenters") or self._get("/v1/catalog/datacenters")
-        results = {dc: self._get("/v1/internal/ui/nodes?dc=%s" % quote(dc, safe="")) for dc in datacenters}
+        splits = LISTING_SPLITS[self.get_option("requests_per_datacenter")]
+        paths = [(dc, "/v1/internal/ui/nodes?dc=%s%s" % (quote(dc, safe=""), "&filter=" + quote(split) if split else ""))
+                 for dc in datacenters for split in splits]
+        records = dict((dc, []) for dc in datacenters)
+        with ThreadPoolExecutor(max_workers=len(splits)) as pool:
+            for (dc, _path), nodes in zip(paths, pool.map(self._get, [path for _dc, path in paths])):
+                records[dc].extend(node_record(dc, node) for node in nodes)
         display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
-                    % (self.requests, self._base_url(), len(results), sum(len(n) for n in results.values())))
-        return results
-
-    # turning Consul's answer into an inventory -----------------------------------------
-    def _node_record(self, datacenter, node):
-        statuses = {}  # ServiceID ("" for the node's own checks) -> statuses
-        for check in node.get("Checks") or []:
-            statuses.setdefault(check.get("ServiceID") or "", []).append(check["Status"])
-        node_statuses = statuses.get("", [])
-        services = {}
-        for service in node.get("Services") or []:
-            entry = services.get(service["Service"])
-            if entry is None:
-                entry = services[service["Service"]] = {"instances": [], "tags": set(), "meta": service.get("Meta") or {}}
-            tags = service.get("Tags") or []
-            entry["tags"].update(tags)
-            entry["instances"].append({
-                "id": service["ID"],
-                "address": service.get("Address") or node["Address"],
-                "port": service.get("Port"),
-                "tags": tags,
-                "meta": service.get("Meta") or {},
-                "health": worst(statuses.get(service["ID"], []) + node_statuses),
-            })
-        for entry in services.values():
-            entry["tags"] = sorted(entry["tags"])
-            entry["health"] = worst([i["health"] for i in entry["instances"]])
-        return {
-            "name": node["Node"],
-            "address": node["Address"],
-            "datacenter": datacenter,
-            "meta": node.get("Meta") or {},
-            "services": services,
-            "health": worst([s for group in statuses.values() for s in group]),
-        }
+                    % (self.requests, self._base_url(), len(records), sum(len(n) for n in records.values())))
+        return {"format": CACHE_FORMAT, "datacenters": records}
 
     def _wanted(self, record):
-        if record["health"] not in self.get_option("health"):
+        if record["health"] not in self._health_filter:
             return False
-        wanted_services = self.get_option("services")
-        return not wanted_services or any(name in record["services"] for name in wanted_services)
+        return not self._service_filter or any(name in record["services"] for name in self._service_filter)
 
     def _group(self, kind, value, host):
         key = (kind, value)
@@ -277,14 +314,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._groups[key] = name
         self.inventory.add_child(name, host)
 
-    def _populate(self, results):
+    def _populate(self, records):
         self._groups = {}
+        self._health_filter = self.get_option("health")
+        self._service_filter = self.get_option("services")
         strict = self.get_option("strict")
         constructed = self.get_option("compose") or self.get_option("groups") or self.get_option("keyed_groups")
         meta_key = self.get_option("ansible_host_meta_key")
-        for datacenter, nodes in results.items():
-            for node in nodes:
-                record = self._node_record(datacenter, node)
+        for datacenter, nodes in records.items():
+            for record in nodes:
                 if not self._wanted(record):
                     continue
                 host = self.inventory.add_host(make_unsafe(record["name"]))
@@ -319,12 +357,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         use_cache = self.get_option("cache")
         results = None
         if use_cache and cache:
-            results = self._cache.get(cache_key)
+            results = cached_records(self._cache.get(cache_key))
         if results is None:
             try:
                 results = self._fetch()
             except ConsulInventoryError as exc:
-                cached = self._cache.get(cache_key) if use_cache else None
+                cached = cached_records(self._cache.get(cache_key)) if use_cache else None
                 if cached is None:
                     raise AnsibleParserError(str(exc))
                 display.warning("%s; using the cached inventory instead" % exc)
@@ -332,4 +370,5 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             else:
                 if use_cache:
                     self._cache[cache_key] = results
+                results = results["datacenters"]
         self._populate(results)

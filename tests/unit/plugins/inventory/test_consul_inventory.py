@@ -16,7 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 
 from ansible.plugins.loader import inventory_loader
 
-from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, worst
+from ansible_collections.masa.monitoring.plugins.inventory.consul import CACHE_FORMAT, InventoryModule, node_record, worst
 
 
 def loaded_plugin():
@@ -41,6 +41,10 @@ def test_worst_health_wins():
     assert worst([]) == "passing"
 
 
+def records(nodes):
+    return {"dc1": [node_record("dc1", node) for node in nodes]}
+
+
 def plugin_with(options):
     plugin = InventoryModule()
     plugin.inventory = InventoryData()
@@ -55,7 +59,7 @@ def plugin_with(options):
 
 def test_groups_and_host_vars_from_one_listing():
     plugin = plugin_with({})
-    plugin._populate({"dc1": NODES})
+    plugin._populate(records(NODES))
     groups = plugin.inventory.groups
     assert {h.name for h in groups["service_masa_oracle"].get_hosts()} == {"node1"}
     assert {h.name for h in groups["health_critical"].get_hosts()} == {"node1"}
@@ -70,17 +74,17 @@ def test_groups_and_host_vars_from_one_listing():
 
 def test_filters_by_health_and_service():
     plugin = plugin_with({"health": ["passing"]})
-    plugin._populate({"dc1": NODES})
+    plugin._populate(records(NODES))
     assert set(plugin.inventory.hosts) == {"node2"}
     plugin = plugin_with({"services": ["masa-oracle"]})
-    plugin._populate({"dc1": NODES})
+    plugin._populate(records(NODES))
     assert set(plugin.inventory.hosts) == {"node1"}
 
 
 def test_ansible_host_from_a_meta_key():
     nodes = [dict(NODES[1], Meta={"public_ip": "203.0.113.7"})]
     plugin = plugin_with({"ansible_host_meta_key": "public_ip"})
-    plugin._populate({"dc1": nodes})
+    plugin._populate(records(nodes))
     assert plugin.inventory.get_host("node2").vars["ansible_host"] == "203.0.113.7"
 
 
@@ -140,7 +144,7 @@ def test_cache_serves_when_consul_is_unreachable(tmp_path):
                                 "cache_connection": str(cache_dir), "timeout": 1}))
     plugin.loader = DataLoader()
     plugin._read_config_data(str(path))
-    plugin._cache[plugin.get_cache_key(str(path))] = {"dc1": NODES}
+    plugin._cache[plugin.get_cache_key(str(path))] = {"format": CACHE_FORMAT, "datacenters": records(NODES)}
     plugin.set_cache_plugin()
     served = parse(tmp_path, {"url": "http://127.0.0.1:1"}, cache_dir=cache_dir)
     assert set(served.inventory.hosts) == {"node1", "node2"}

@@ -1,0 +1,268 @@
+"""A throwaway Docker lab for the latency benchmarks: real Consul, Prometheus, Alertmanager and SDK nodes.
+
+Each monitoring profile ("ours", "stock") gets a sandbox container whose network namespace its
+Consul dev agent, Prometheus and Alertmanager share, as the local deployment does. Prometheus and
+Alertmanager run the configuration rendered from the roles' own templates and defaults, so the
+benchmarks measure what site.yml deploys; a profile only overrides timing variables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import requests
+import yaml
+
+from _certs import make_pki
+
+REPO = Path(__file__).resolve().parents[1]
+NETWORK = "masa-bench"
+SUBNET = "172.28.0.0/24"
+GATEWAY = "172.28.0.1"
+LAB_ADDRESSES = [f"172.28.0.{i}" for i in range(2, 120)]
+CONTAINER_USER = "65534:65534"
+PROMETHEUS_HOME = "/etc/prometheus"
+ALERTMANAGER_HOME = "/etc/alertmanager"
+ROLE_VARIABLE_FILES = {
+    "prometheus": ["roles/docker_host/defaults/main.yml", "roles/prometheus/defaults/main.yml",
+                   "roles/prometheus/vars/main.yml"],
+    "alertmanager": ["roles/docker_host/defaults/main.yml", "roles/alertmanager/defaults/main.yml",
+                     "roles/alertmanager/vars/main.yml"],
+}
+
+
+def image(variable: str, official: str) -> str:
+    chosen = REPO / "inventory/local/group_vars/all/zz_images.yml"
+    return yaml.safe_load(chosen.read_text()).get(variable, official) if chosen.exists() else official
+
+
+def docker(*args: str, check: bool = True) -> str:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+    if check and result.returncode:
+        raise SystemExit(f"docker {' '.join(args[:3])} ... failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+# The original request's Prometheus timings; every other setting stays ours.
+STOCK_PROMETHEUS = {"prometheus_scrape_interval": "15s", "prometheus_scrape_timeout": "10s",
+                    "prometheus_evaluation_interval": "15s", "prometheus_consul_refresh_interval": "30s"}
+
+
+def seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for unit in units:
+        if duration.endswith(unit) and duration[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(duration[: -len(unit)]) * units[unit]
+    raise ValueError(f"cannot read the duration {duration!r}")
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def role_defaults(role: str) -> dict:
+    return yaml.safe_load((REPO / f"roles/{role}/defaults/main.yml").read_text())
+
+
+_loader_ready: List[bool] = []
+
+
+def render(role: str, template: str, address: str, overrides: dict) -> str:
+    """Render a role template with its defaults and vars, as the role would for a host at ``address``."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.template import Templar, trust_as_template
+
+    def trusted(value):
+        if isinstance(value, str):
+            return trust_as_template(value)
+        if isinstance(value, dict):
+            return {key: trusted(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [trusted(item) for item in value]
+        return value
+
+    if not _loader_ready:
+        init_plugin_loader([str(REPO / ".collections")])
+        _loader_ready.append(True)
+    variables = {}
+    for path in ROLE_VARIABLE_FILES[role]:
+        variables.update(trusted(yaml.safe_load((REPO / path).read_text())))
+    variables.update(inventory_hostname="bench", ansible_managed="masa.monitoring benchmark",
+                     docker_host_address=address, hostvars={"bench": {"docker_host_address": address}},
+                     groups={"monitoring": ["bench"], "consul_servers": ["bench"]})
+    variables.update(overrides)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return templar.template(trust_as_template((REPO / f"roles/{role}/templates/{template}").read_text()))
+
+
+class Lab:
+    """Containers on a private network, removed on exit even when the benchmark fails."""
+
+    def __init__(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="masa-bench-"))
+        self.containers: List[str] = []
+        self.pki = make_pki(self.workdir / "pki", LAB_ADDRESSES)
+        for path in self.pki.values():
+            os.chown(path, 65534, 65534)
+
+    def __enter__(self) -> "Lab":
+        self.close()
+        docker("network", "create", "--subnet", SUBNET, "--gateway", GATEWAY, NETWORK)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        names = docker("ps", "-aq", "--filter", f"label=io.masa.bench={NETWORK}", check=False).split()
+        if names:
+            docker("rm", "-f", *names, check=False)
+        docker("network", "rm", NETWORK, check=False)
+        self.containers.clear()
+
+    def run(self, name: str, *args: str) -> str:
+        docker("rm", "-f", name, check=False)
+        docker("run", "-d", "--name", name, "--label", f"io.masa.bench={NETWORK}", *args)
+        if name not in self.containers:
+            self.containers.append(name)
+        return name
+
+    def remove(self, *names: str) -> None:
+        docker("rm", "-f", *names, check=False)
+
+    def tls_mounts(self, home: str, cert_name: str) -> List[str]:
+        return ["-v", f"{self.pki['ca']}:{home}/tls/ca.crt:ro",
+                "-v", f"{self.pki['cert']}:{home}/tls/{cert_name}.crt:ro",
+                "-v", f"{self.pki['key']}:{home}/tls/{cert_name}.key:ro"]
+
+    def sandbox(self, name: str, address: str, published: Dict[int, int]) -> str:
+        ports = [arg for host, inside in published.items() for arg in ("-p", f"127.0.0.1:{host}:{inside}")]
+        return self.run(name, "--network", NETWORK, "--ip", address, *ports, "--entrypoint", "sleep",
+                        image("docker_host_sandbox_image", "debian:bookworm-slim"), "infinity")
+
+    def consul(self, sandbox: str) -> str:
+        """A dev agent with our TLS rules on its HTTPS port: our CA, client certificates required."""
+        settings = [
+            "ports { https = 8501 }", "ca_file = \"/consul/tls/ca.crt\"", "cert_file = \"/consul/tls/node.crt\"",
+            "key_file = \"/consul/tls/node.key\"", "verify_incoming_https = true",
+        ]
+        return self.run(f"{sandbox}-consul", "--network", f"container:{sandbox}", "--user", CONTAINER_USER,
+                        *self.tls_mounts("/consul", "node"), "--entrypoint", "/bin/consul",
+                        image("consul_image", "hashicorp/consul:1.21"), "agent", "-dev", "-client=0.0.0.0",
+                        "-log-level=warn", *[arg for hcl in settings for arg in ("-hcl", hcl)])
+
+    def prometheus(self, sandbox: str, config: str, rules: Dict[str, str]) -> str:
+        home = self.workdir / sandbox / "prometheus"
+        (home / "rules").mkdir(parents=True, exist_ok=True)
+        (home / "prometheus.yml").write_text(config)
+        for name, text in rules.items():
+            (home / "rules" / name).write_text(text)
+        return self.run(f"{sandbox}-prometheus", "--network", f"container:{sandbox}", "--user", CONTAINER_USER,
+                        "-v", f"{home / 'prometheus.yml'}:{PROMETHEUS_HOME}/prometheus.yml:ro",
+                        "-v", f"{home / 'rules'}:{PROMETHEUS_HOME}/rules:ro",
+                        *self.tls_mounts(PROMETHEUS_HOME, "prometheus-client"),
+                        "--tmpfs", "/prometheus:uid=65534", "--entrypoint", "/bin/prometheus",
+                        image("prometheus_image", role_defaults("prometheus")["prometheus_image"]),
+                        f"--config.file={PROMETHEUS_HOME}/prometheus.yml", "--storage.tsdb.path=/prometheus")
+
+    def alertmanager(self, sandbox: str, config: str, web_config: str) -> str:
+        home = self.workdir / sandbox / "alertmanager"
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "alertmanager.yml").write_text(config)
+        (home / "web.yml").write_text(web_config)
+        return self.run(f"{sandbox}-alertmanager", "--network", f"container:{sandbox}", "--user", CONTAINER_USER,
+                        "-v", f"{home / 'alertmanager.yml'}:{ALERTMANAGER_HOME}/alertmanager.yml:ro",
+                        "-v", f"{home / 'web.yml'}:{ALERTMANAGER_HOME}/web.yml:ro",
+                        *self.tls_mounts(ALERTMANAGER_HOME, "host"),
+                        "--tmpfs", "/alertmanager:uid=65534", "--entrypoint", "/bin/alertmanager",
+                        image("alertmanager_image", role_defaults("alertmanager")["alertmanager_image"]),
+                        f"--config.file={ALERTMANAGER_HOME}/alertmanager.yml", "--storage.path=/alertmanager",
+                        f"--web.config.file={ALERTMANAGER_HOME}/web.yml", "--cluster.listen-address=")
+
+    def oracle_nodes(self, name: str, address: str, count: int, first_port: int) -> str:
+        """``count`` simulated oracles in one SDK process; the benchmark registers them itself."""
+        tls = "/etc/masa/tls"
+        return self.run(name, "--network", NETWORK, "--ip", address, "--user", CONTAINER_USER,
+                        *self.tls_mounts("/etc/masa", "node"),
+                        "-e", f"MASA_TLS_CA={tls}/ca.crt", "-e", f"MASA_TLS_CERT={tls}/node.crt",
+                        "-e", f"MASA_TLS_KEY={tls}/node.key", "-e", f"MASA_METRICS_PORT={first_port}",
+                        "-e", f"MASA_NODE_ID={name}", "-e", f"MASA_ADVERTISE_ADDRESS={address}",
+                        "-e", "MASA_CONSUL_REGISTER=false",
+                        image("oracle_node_image", "masa/oracle-node:latest"), "--fleet", str(count),
+                        "--log-level", "warning")
+
+
+class ConsulCatalog:
+    """Registers simulated nodes through the catalog, as an agent's anti-entropy sync would."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        self.session = requests.Session()
+
+    def wait_for_leader(self, timeout: float = 60) -> None:
+        wait_until(lambda: self.session.get(f"{self.url}/v1/status/leader", timeout=1).json(), timeout,
+                   "the benchmark's Consul did not elect a leader")
+
+    def register(self, node: str, address: str, port: int, service: str = "masa-oracle") -> None:
+        service_id = f"{service}-{node}"
+        self.session.put(f"{self.url}/v1/catalog/register", timeout=10, data=json.dumps({
+            "Node": node, "Address": address,
+            "Service": {"ID": service_id, "Service": service, "Port": port, "Tags": ["prometheus"],
+                        "Meta": {"version": "1.0.0"}},
+            "Check": {"CheckID": f"service:{service_id}", "Name": "health", "Status": "passing",
+                      "ServiceID": service_id},
+        })).raise_for_status()
+
+
+class PrometheusAPI:
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        self.session = requests.Session()
+
+    def query(self, expr: str) -> list:
+        response = self.session.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=30)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def value(self, expr: str, default: float = 0.0) -> float:
+        result = self.query(expr)
+        return float(result[0]["value"][1]) if result else default
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_until(lambda: self.session.get(f"{self.url}/-/ready", timeout=1).ok, timeout, "Prometheus is not ready")
+
+    def samples(self, expr_range: str) -> Dict[str, List[tuple]]:
+        """Raw samples of a range selector, by instance: [(timestamp, value), ...]."""
+        return {series["metric"]["instance"]: [(float(t), float(v)) for t, v in series["values"]]
+                for series in self.query(expr_range)}
+
+
+def wait_until(predicate, timeout: float, failure: Optional[str] = None, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        time.sleep(interval)
+    if failure:
+        raise SystemExit(f"{failure} within {timeout:.0f} s")
+    return False
+
+
+def summary(values: Iterable[float]) -> str:
+    values = list(values)
+    if not values:
+        return "no samples"
+    return f"p50 {percentile(values, 0.5):6.2f} s   p95 {percentile(values, 0.95):6.2f} s   max {max(values):6.2f} s"

@@ -1,0 +1,144 @@
+"""A killed oracle node to the OracleNodeDown notification at a webhook, ours against the stock configuration.
+
+Both profiles run side by side on the same victims: a real Consul, Prometheus and Alertmanager
+(mTLS between them), configured from the roles' templates. Ours uses the shipped rules and the
+role defaults. Stock uses the original request's timings: 15 s scrapes and evaluation, an
+`up == 0` alert with `for: 5m`, and Alertmanager's default 30 s group wait and 5 m group interval.
+
+Each victim is a real SDK node in its own container, killed with SIGKILL at a staggered time.
+The kill time is taken before `docker kill`; the notification time is when the webhook receives
+the first notification that names the victim's node as firing.
+
+    bench/alert_latency.py [--victims 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Dict, List
+
+from _lab import (GATEWAY, REPO, STOCK_PROMETHEUS, ConsulCatalog, Lab, PrometheusAPI, docker, percentile, render,
+                  summary, wait_until)
+
+WEBHOOK_PORT = 19099
+VICTIM_PORT = 9200
+STOCK_RULES = """groups:
+  - name: stock
+    rules:
+      - alert: OracleNodeDown
+        expr: up{job="masa-oracle"} == 0
+        for: 5m
+        labels:
+          severity: critical
+"""
+PROFILES = {
+    "ours": {
+        "address": "172.28.0.10", "consul_port": 18500, "prometheus_port": 19090,
+        "prometheus": {},
+        "alertmanager": {},
+        "rules": {path.name: path.read_text() for path in (REPO / "roles/prometheus/files/rules").glob("*.yml")},
+    },
+    "stock": {
+        "address": "172.28.0.11", "consul_port": 18501, "prometheus_port": 19091,
+        "prometheus": STOCK_PROMETHEUS,
+        "alertmanager": {"alertmanager_route": {"receiver": "default", "group_by": ["alertname", "node"],
+                                                "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}},
+        "rules": {"stock.yml": STOCK_RULES},
+    },
+}
+
+
+class Notifications:
+    """The webhook: the first time each profile's Alertmanager reports a node's OracleNodeDown firing."""
+
+    def __init__(self) -> None:
+        self.first_firing: Dict[tuple, float] = {}
+        lock = threading.Lock()
+        received = self.first_firing
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                arrived = time.time()
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                profile = self.path.strip("/")
+                with lock:
+                    for alert in body.get("alerts", []):
+                        labels = alert.get("labels", {})
+                        if alert.get("status") == "firing" and labels.get("alertname") == "OracleNodeDown":
+                            received.setdefault((profile, labels.get("node")), arrived)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("0.0.0.0", WEBHOOK_PORT), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def start_profile(lab: Lab, name: str) -> PrometheusAPI:
+    profile = PROFILES[name]
+    address = profile["address"]
+    sandbox = lab.sandbox(f"bench-alert-{name}", address,
+                          {profile["consul_port"]: 8500, profile["prometheus_port"]: 9090})
+    lab.consul(sandbox)
+    ConsulCatalog(profile["consul_port"]).wait_for_leader()
+    alertmanager_vars = {"alertmanager_webhook_urls": [f"http://{GATEWAY}:{WEBHOOK_PORT}/{name}"], **profile["alertmanager"]}
+    lab.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
+                     render("alertmanager", "web.yml.j2", address, {}))
+    lab.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, profile["prometheus"]), profile["rules"])
+    prometheus = PrometheusAPI(profile["prometheus_port"])
+    prometheus.wait_ready()
+    return prometheus
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--victims", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    notifications = Notifications()
+    killed: Dict[str, float] = {}
+    try:
+        with Lab() as lab:
+            apis = {name: start_profile(lab, name) for name in PROFILES}
+            victims = {f"victim-{i:02d}": f"172.28.0.{30 + i}" for i in range(args.victims)}
+            for node, address in victims.items():
+                lab.oracle_nodes(node, address, 1, VICTIM_PORT)
+                for name in PROFILES:
+                    ConsulCatalog(PROFILES[name]["consul_port"]).register(node, address, VICTIM_PORT)
+            for name, api in apis.items():
+                wait_until(lambda api=api: api.value('count(up{job="masa-oracle"} == 1)') >= args.victims, 120,
+                           f"{name}: Prometheus did not scrape every victim", interval=1)
+            print(f"{args.victims} victims scraped by both profiles; killing them a few seconds apart", flush=True)
+            for node in victims:
+                time.sleep(rng.uniform(2, 6))
+                killed[node] = time.time()
+                docker("kill", node)
+            deadlines = {"ours": 60, "stock": 600}
+            for name, timeout in deadlines.items():
+                wait_until(lambda name=name: all((name, node) in notifications.first_firing for node in victims),
+                           timeout, interval=1)
+    finally:
+        notifications.close()
+    latencies: Dict[str, List[float]] = {}
+    for name in PROFILES:
+        latencies[name] = [notifications.first_firing[name, node] - at for node, at in killed.items()
+                           if (name, node) in notifications.first_firing]
+        print(f"{name:5s}  kill to OracleNodeDown at the webhook: {summary(latencies[name])}   "
+              f"notified {len(latencies[name])}/{len(killed)}")
+    ours, stock = (percentile(latencies[name], 0.95) for name in PROFILES)
+    print(f"p95: ours {ours:.1f} s, stock {stock:.1f} s, {stock / ours:.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()
