@@ -288,7 +288,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _fetch(self):
         """Every node, as compact records by datacenter: what the cache holds, filtered only when used."""
-        datacenters = self.get_option("datacenters") or self._get("/v1/catalog/datacenters")
+        # Plain strings: a name read from the config file carries its origin, which the cache would store
+        # with every record and decode slowly.
+        datacenters = [str(dc) for dc in self.get_option("datacenters") or self._get("/v1/catalog/datacenters")]
         splits = LISTING_SPLITS[self.get_option("requests_per_datacenter")]
         paths = [(dc, "/v1/internal/ui/nodes?dc=%s%s" % (quote(dc, safe=""), "&filter=" + quote(split) if split else ""))
                  for dc in datacenters for split in splits]
