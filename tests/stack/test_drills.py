@@ -10,6 +10,7 @@ import urllib.parse
 from conftest import docker, run_play, wait_for
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)", re.MULTILINE)
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def catalog(stack):
@@ -89,7 +90,8 @@ def test_a_config_change_reloads_only_what_it_touches(stack):
     try:
         result = run_play("-e", '{"prometheus_external_labels": {"drill": "config-change"}}')
         assert result.returncode == 0, result.stdout[-3000:]
-        changed = {host: int(count) for host, count in RECAP.findall(result.stdout)}
+        changed = {host: int(count) for host, count in RECAP.findall(COLOUR.sub("", result.stdout))}
+        assert stack.monitor in changed, result.stdout[-3000:]
         assert changed[stack.monitor] > 0
         assert {host: count for host, count in changed.items() if host != stack.monitor and count} == {}
         assert started_at(stack) == containers_before, "a container was restarted instead of reloaded"

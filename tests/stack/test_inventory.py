@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from masa_stack import REPO, plain
 
@@ -80,13 +81,16 @@ def test_health_groups_follow_a_failing_check(stack, tmp_path):
              lambda: node in members(inventory(write_config(stack, tmp_path)), "health_passing"), 20)
 
 
-def test_requests_per_datacenter_are_fixed(stack, tmp_path):
-    path = write_config(stack, tmp_path, datacenters=["dc1"])
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-vvv", "-i", str(path), "--list"],
-                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+@pytest.mark.parametrize("split", [1, 2, 3])
+def test_requests_per_datacenter_are_fixed_and_the_split_loses_no_node(stack, tmp_path, split):
+    path, listing = write_config(stack, tmp_path, datacenters=["dc1"], requests_per_datacenter=split), tmp_path / "list.json"
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-vvv", "-i", str(path), "--list",
+                             "--output", str(listing)], cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert f"1 request(s) to https://{stack.address(stack.monitor)}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
+    address = stack.address(stack.monitor)
+    assert f"{split} request(s) to https://{address}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
         in result.stdout + result.stderr
+    assert sorted(json.loads(listing.read_text())["_meta"]["hostvars"]) == stack.all_hosts
 
 
 def test_a_token_without_read_names_the_permission(stack, tmp_path):
