@@ -138,7 +138,7 @@ class ServiceAccount:
         if account is None:
             return {}
         return dict(name=account["name"], role=account.get("role"), disabled=bool(account.get("isDisabled")),
-                     tokens=sorted(tokens))
+                    tokens=sorted(tokens))
 
     def ensure_account(self, current):
         wanted = self.wanted()
