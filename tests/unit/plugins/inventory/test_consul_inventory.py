@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from ansible.errors import AnsibleParserError
@@ -119,10 +119,13 @@ def parse(tmp_path, config, cache_dir=None):
 
 
 def test_forbidden_names_the_missing_permission(tmp_path):
-    server = HTTPServer(("127.0.0.1", 0), Forbidden)
-    threading.Thread(target=server.handle_request, daemon=True).start()
-    with pytest.raises(AnsibleParserError, match="needs node:read and service:read"):
-        parse(tmp_path, {"url": f"http://127.0.0.1:{server.server_port}"})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Forbidden)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(AnsibleParserError, match="needs node:read and service:read"):
+            parse(tmp_path, {"url": f"http://127.0.0.1:{server.server_port}"})
+    finally:
+        server.shutdown()
 
 
 def test_unreachable_names_the_address(tmp_path):
