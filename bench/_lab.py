@@ -56,11 +56,11 @@ STOCK_PROMETHEUS = {"prometheus_scrape_interval": "15s", "prometheus_scrape_time
 
 
 def seconds(duration: str) -> float:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    for unit in units:
-        if duration.endswith(unit) and duration[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(duration[: -len(unit)]) * units[unit]
-    raise ValueError(f"cannot read the duration {duration!r}")
+    """A Prometheus or Consul duration ("1s", "5m") in seconds, read as the collection reads it."""
+    load_collection()
+    from ansible_collections.masa.monitoring.plugins.module_utils._consul import duration_seconds
+
+    return duration_seconds(duration)
 
 
 def percentile(values: List[float], fraction: float) -> float:
@@ -76,10 +76,18 @@ def role_defaults(role: str) -> dict:
 _loader_ready: List[bool] = []
 
 
+def load_collection() -> None:
+    """Make masa.monitoring (the checkout, through .collections) and its dependencies importable."""
+    if not _loader_ready:
+        from ansible.plugins.loader import init_plugin_loader
+
+        init_plugin_loader([str(REPO / ".collections")])
+        _loader_ready.append(True)
+
+
 def render(role: str, template: str, address: str, overrides: dict) -> str:
     """Render a role template with its defaults and vars, as the role would for a host at ``address``."""
     from ansible.parsing.dataloader import DataLoader
-    from ansible.plugins.loader import init_plugin_loader
     from ansible.template import Templar, trust_as_template
 
     def trusted(value):
@@ -91,9 +99,7 @@ def render(role: str, template: str, address: str, overrides: dict) -> str:
             return [trusted(item) for item in value]
         return value
 
-    if not _loader_ready:
-        init_plugin_loader([str(REPO / ".collections")])
-        _loader_ready.append(True)
+    load_collection()
     variables = {}
     for path in ROLE_VARIABLE_FILES[role]:
         variables.update(trusted(yaml.safe_load((REPO / path).read_text())))
@@ -188,6 +194,20 @@ class Lab:
                         image("alertmanager_image", role_defaults("alertmanager")["alertmanager_image"]),
                         f"--config.file={ALERTMANAGER_HOME}/alertmanager.yml", "--storage.path=/alertmanager",
                         f"--web.config.file={ALERTMANAGER_HOME}/web.yml", "--cluster.listen-address=")
+
+    def monitor(self, name: str, address: str, consul_port: int, prometheus_port: int, prometheus_vars: dict,
+                rules: Dict[str, str], alertmanager_vars: Optional[dict] = None) -> "PrometheusAPI":
+        """A monitoring host as the roles deploy it: Consul, Alertmanager when asked for, then Prometheus."""
+        sandbox = self.sandbox(name, address, {consul_port: 8500, prometheus_port: 9090})
+        self.consul(sandbox)
+        ConsulCatalog(consul_port).wait_for_leader()
+        if alertmanager_vars is not None:
+            self.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
+                              render("alertmanager", "web.yml.j2", address, {}))
+        self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules)
+        prometheus = PrometheusAPI(prometheus_port)
+        prometheus.wait_ready()
+        return prometheus
 
     def oracle_nodes(self, name: str, address: str, count: int, first_port: int) -> str:
         """``count`` simulated oracles in one SDK process; the benchmark registers them itself."""

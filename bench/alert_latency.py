@@ -22,7 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, List
 
-from _lab import (GATEWAY, REPO, STOCK_PROMETHEUS, ConsulCatalog, Lab, PrometheusAPI, docker, percentile, render,
+from _lab import (GATEWAY, REPO, STOCK_PROMETHEUS, ConsulCatalog, Lab, PrometheusAPI, docker, percentile,
                   summary, wait_until)
 
 WEBHOOK_PORT = 19099
@@ -86,18 +86,9 @@ class Notifications:
 
 def start_profile(lab: Lab, name: str) -> PrometheusAPI:
     profile = PROFILES[name]
-    address = profile["address"]
-    sandbox = lab.sandbox(f"bench-alert-{name}", address,
-                          {profile["consul_port"]: 8500, profile["prometheus_port"]: 9090})
-    lab.consul(sandbox)
-    ConsulCatalog(profile["consul_port"]).wait_for_leader()
     alertmanager_vars = {"alertmanager_webhook_urls": [f"http://{GATEWAY}:{WEBHOOK_PORT}/{name}"], **profile["alertmanager"]}
-    lab.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
-                     render("alertmanager", "web.yml.j2", address, {}))
-    lab.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, profile["prometheus"]), profile["rules"])
-    prometheus = PrometheusAPI(profile["prometheus_port"])
-    prometheus.wait_ready()
-    return prometheus
+    return lab.monitor(f"bench-alert-{name}", profile["address"], profile["consul_port"], profile["prometheus_port"],
+                       profile["prometheus"], profile["rules"], alertmanager_vars)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import ssl
 import time
 from typing import Dict, List
 
-from _lab import (STOCK_PROMETHEUS, ConsulCatalog, Lab, PrometheusAPI, docker, percentile, render, role_defaults,
+from _lab import (STOCK_PROMETHEUS, ConsulCatalog, Lab, PrometheusAPI, docker, percentile, role_defaults,
                   seconds, summary, wait_until)
 
 MONITOR = "172.28.0.10"
@@ -75,12 +75,7 @@ def wait_for_fleet(lab: Lab, index: int) -> None:
 
 
 def start_monitor(lab: Lab, profile: str) -> PrometheusAPI:
-    sandbox = lab.sandbox("bench-discovery", MONITOR, {CONSUL_PORT: 8500, PROMETHEUS_PORT: 9090})
-    lab.consul(sandbox)
-    ConsulCatalog(CONSUL_PORT).wait_for_leader()
-    lab.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", MONITOR, PROFILES[profile]), rules={})
-    prometheus = PrometheusAPI(PROMETHEUS_PORT)
-    prometheus.wait_ready()
+    prometheus = lab.monitor("bench-discovery", MONITOR, CONSUL_PORT, PROMETHEUS_PORT, PROFILES[profile], rules={})
     # Consul's own metrics are a static target: once they have a sample, discovery and scraping run.
     wait_until(lambda: prometheus.query('up{job="consul"}'), 90, "Prometheus did not start scraping")
     return prometheus

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote
 from ansible.module_utils.urls import open_url
@@ -31,6 +31,15 @@ GRAFANA_COMMON_ARGS = dict(
 )
 GRAFANA_MUTUALLY_EXCLUSIVE = [("token", "username")]
 GRAFANA_REQUIRED_TOGETHER = [("username", "password")]
+
+
+def grafana_module(argument_spec, mutually_exclusive=(), **kwargs):
+    """An AnsibleModule with the shared connection options, C(state) and check mode."""
+    spec = dict(GRAFANA_COMMON_ARGS, state=dict(type="str", default="present", choices=["present", "absent"]))
+    spec.update(argument_spec)
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                         mutually_exclusive=GRAFANA_MUTUALLY_EXCLUSIVE + list(mutually_exclusive),
+                         required_together=GRAFANA_REQUIRED_TOGETHER, **kwargs)
 
 
 class GrafanaError(Exception):

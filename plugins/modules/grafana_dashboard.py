@@ -89,14 +89,7 @@ version:
 import json
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.masa.monitoring.plugins.module_utils._grafana import (
-    GRAFANA_COMMON_ARGS,
-    GRAFANA_MUTUALLY_EXCLUSIVE,
-    GRAFANA_REQUIRED_TOGETHER,
-    GrafanaClient,
-    GrafanaError,
-)
+from ansible_collections.masa.monitoring.plugins.module_utils._grafana import GrafanaClient, GrafanaError, grafana_module
 
 # Fields Grafana manages itself; they never make a dashboard different.
 SERVER_MANAGED = ("id", "version", "iteration")
@@ -214,21 +207,16 @@ class Dashboard:
 
 
 def main():
-    spec = dict(GRAFANA_COMMON_ARGS)
-    spec.update(
-        dashboard=dict(type="dict"),
-        path=dict(type="path"),
-        uid=dict(type="str"),
-        folder=dict(type="str", default=""),
-        overwrite=dict(type="bool", default=False),
-        commit_message=dict(type="str", default="Pushed by masa.monitoring.grafana_dashboard"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    )
-    module = AnsibleModule(
-        argument_spec=spec,
-        supports_check_mode=True,
-        mutually_exclusive=GRAFANA_MUTUALLY_EXCLUSIVE + [("dashboard", "path")],
-        required_together=GRAFANA_REQUIRED_TOGETHER,
+    module = grafana_module(
+        dict(
+            dashboard=dict(type="dict"),
+            path=dict(type="path"),
+            uid=dict(type="str"),
+            folder=dict(type="str", default=""),
+            overwrite=dict(type="bool", default=False),
+            commit_message=dict(type="str", default="Pushed by masa.monitoring.grafana_dashboard"),
+        ),
+        mutually_exclusive=[("dashboard", "path")],
         required_if=[("state", "present", ("dashboard", "path"), True)],
     )
     Dashboard(module).run()

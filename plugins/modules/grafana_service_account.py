@@ -87,14 +87,7 @@ token_key:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.masa.monitoring.plugins.module_utils._grafana import (
-    GRAFANA_COMMON_ARGS,
-    GRAFANA_MUTUALLY_EXCLUSIVE,
-    GRAFANA_REQUIRED_TOGETHER,
-    GrafanaClient,
-    GrafanaError,
-)
+from ansible_collections.masa.monitoring.plugins.module_utils._grafana import GrafanaClient, GrafanaError, grafana_module
 
 
 class ServiceAccount:
@@ -166,22 +159,14 @@ class ServiceAccount:
 
 
 def main():
-    spec = dict(GRAFANA_COMMON_ARGS)
-    spec.update(
+    module = grafana_module(dict(
         name=dict(type="str", required=True),
         role=dict(type="str", default="Viewer", choices=["Viewer", "Editor", "Admin", "None"]),
         disabled=dict(type="bool", default=False),
         token_name=dict(type="str", no_log=False),
         token_seconds_to_live=dict(type="int", default=0, no_log=False),
         regenerate_token=dict(type="bool", default=False, no_log=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-    )
-    module = AnsibleModule(
-        argument_spec=spec,
-        supports_check_mode=True,
-        mutually_exclusive=GRAFANA_MUTUALLY_EXCLUSIVE,
-        required_together=GRAFANA_REQUIRED_TOGETHER,
-    )
+    ))
     ServiceAccount(module).run()
 
 
