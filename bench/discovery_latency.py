@@ -41,9 +41,13 @@ PROFILES = {
 }
 
 
+def timing(profile: str, variable: str) -> float:
+    """A timing of the profile in seconds: its override, else the role default."""
+    return seconds(PROFILES[profile].get(variable, role_defaults("prometheus")[variable]))
+
+
 def scrape_interval(profile: str) -> float:
-    overrides = PROFILES[profile]
-    return seconds(overrides.get("prometheus_scrape_interval", role_defaults("prometheus")["prometheus_scrape_interval"]))
+    return timing(profile, "prometheus_scrape_interval")
 
 
 def fleet_address(index: int) -> str:
@@ -109,8 +113,8 @@ def first_scrapes(prometheus: PrometheusAPI, since: float) -> Dict[str, float]:
 def measure(lab: Lab, profile: str, size: int, spread: float, rng: random.Random) -> List[float]:
     prometheus = start_monitor(lab, profile)
     registered = register_spread(ConsulCatalog(CONSUL_PORT), size, spread, rng)
-    deadline = 60 + 2 * (DISCOVERY_UPDATE_SECONDS + scrape_interval(profile) + seconds(
-        PROFILES[profile].get("prometheus_consul_refresh_interval", "1s")))
+    deadline = 60 + 2 * (DISCOVERY_UPDATE_SECONDS + scrape_interval(profile)
+                         + timing(profile, "prometheus_consul_refresh_interval"))
     wait_until(lambda: prometheus.value('count(up{job="masa-oracle"} == 1)') >= size, deadline, interval=1)
     scraped = first_scrapes(prometheus, min(registered.values()))
     missing = size - len(scraped)
