@@ -134,12 +134,14 @@ cache_timeout: 60
 # ansible -i inventory/fleet.consul.yml health_critical -m ping
 """
 
+import gc
 import json
 import threading
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleOptionsError, AnsibleParserError
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 from ansible.module_utils.urls import open_url
@@ -159,8 +161,6 @@ except ImportError:  # ansible-core before 2.19
 
 display = Display()
 
-HEALTH_ORDER = ("passing", "warning", "critical")
-
 
 class ConsulInventoryError(Exception):
     """Consul could not be asked; the message names where and why."""
@@ -175,13 +175,24 @@ LISTING_SPLITS = {
 }
 
 # What the cache holds; a cache written in another format is ignored and refreshed.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+
+
+def cache_entry(listings):
+    """Consul's listings as the text it sent: a cache plugin stores and loads a few strings far faster than
+    the objects of 10,000 nodes, and nothing has to be encoded again."""
+    return {"format": CACHE_FORMAT, "listings": listings}
 
 
 def cached_records(cached):
-    if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT:
-        return cached["datacenters"]
-    return None
+    """The records of a cache entry; None for an entry of another format or a damaged one, which is refreshed."""
+    if not isinstance(cached, dict) or cached.get("format") != CACHE_FORMAT:
+        return None
+    try:
+        return dict((dc, [node_record(dc, node) for text in texts for node in json.loads(text)])
+                    for dc, texts in cached["listings"].items())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def worst(statuses):
@@ -223,6 +234,19 @@ def node_record(datacenter, node):
     }
 
 
+@contextmanager
+def garbage_collection_paused():
+    """Without the cycle collector while 10,000 nodes become objects: it would rescan them all again and
+    again as they are created, which took more time than decoding and building them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "masa.monitoring.consul"
 
@@ -257,6 +281,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("cannot read the Consul token file %s: %s" % (token_file, exc.strerror))
 
     def _get(self, path):
+        return self._decode(self._get_text(path), path)
+
+    def _decode(self, text, path):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConsulInventoryError("Consul at %s sent a reply to %s that is not JSON: %s" % (self._base_url(), path.split("?")[0], exc))
+
+    def _get_text(self, path):
         url = self._base_url() + path
         headers = {}
         token = self._token()
@@ -270,7 +303,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_cert"),
                 client_cert=self.get_option("client_cert"), client_key=self.get_option("client_key"),
             )
-            return json.loads(response.read())
+            return to_text(response.read())
         except HTTPError as exc:
             body = to_native(exc.read() or b"").strip()
             if exc.code == 403:
@@ -283,38 +316,39 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except (URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ConsulInventoryError("Consul at %s is unreachable: %s" % (self._base_url(), to_native(reason)))
-        except ValueError as exc:
-            raise ConsulInventoryError("Consul at %s sent a reply that is not JSON: %s" % (self._base_url(), exc))
 
     def _fetch(self):
-        """Every node, as compact records by datacenter: what the cache holds, filtered only when used."""
+        """Consul's node listings by datacenter, as they came (what the cache holds), and their records."""
         # Plain strings: a name read from the config file carries its origin, which the cache would store
         # with every record and decode slowly.
         datacenters = [str(dc) for dc in self.get_option("datacenters") or self._get("/v1/catalog/datacenters")]
         splits = LISTING_SPLITS[self.get_option("requests_per_datacenter")]
         paths = [(dc, "/v1/internal/ui/nodes?dc=%s%s" % (quote(dc, safe=""), "&filter=" + quote(split) if split else ""))
                  for dc in datacenters for split in splits]
+        listings = dict((dc, []) for dc in datacenters)
         records = dict((dc, []) for dc in datacenters)
+        # Each part is decoded as soon as it arrives, while Consul still encodes the others.
         with ThreadPoolExecutor(max_workers=len(splits)) as pool:
-            for (dc, _path), nodes in zip(paths, pool.map(self._get, [path for _dc, path in paths])):
-                records[dc].extend(node_record(dc, node) for node in nodes)
+            for (dc, path), text in zip(paths, pool.map(self._get_text, [path for _dc, path in paths])):
+                listings[dc].append(text)
+                records[dc].extend(node_record(dc, node) for node in self._decode(text, path))
         display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
                     % (self.requests, self._base_url(), len(records), sum(len(n) for n in records.values())))
-        return {"format": CACHE_FORMAT, "datacenters": records}
+        return listings, records
 
     def _wanted(self, record):
         if record["health"] not in self._health_filter:
             return False
         return not self._service_filter or any(name in record["services"] for name in self._service_filter)
 
-    def _group(self, kind, value, host):
+    def _group(self, kind, value):
+        """The inventory group of one kind and value, created on first use."""
         key = (kind, value)
-        name = self._groups.get(key)
-        if name is None:
-            name = self._sanitize_group_name(self.get_option("group_prefixes").get(kind, kind + "_") + value)
-            self.inventory.add_group(name)
-            self._groups[key] = name
-        self.inventory.add_child(name, host)
+        group = self._groups.get(key)
+        if group is None:
+            name = self.inventory.add_group(self._sanitize_group_name(self.get_option("group_prefixes").get(kind, kind + "_") + value))
+            group = self._groups[key] = self.inventory.groups[name]
+        return group
 
     def _populate(self, records):
         self._groups = {}
@@ -327,10 +361,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for record in nodes:
                 if not self._wanted(record):
                     continue
-                host = self.inventory.add_host(make_unsafe(record["name"]))
+                name = self.inventory.add_host(make_unsafe(record["name"]))
+                # Host and Group methods directly: InventoryData's wrappers look both up again for each of
+                # 70,000 memberships, and the inventory manager reconciles the groups after every source.
+                host = self.inventory.hosts[name]
                 ansible_host = record["meta"].get(meta_key) if meta_key else None
-                self.inventory.set_variable(host, "ansible_host", make_unsafe(ansible_host or record["address"]))
-                self.inventory.set_variable(host, "consul", make_unsafe({
+                host.set_variable("ansible_host", make_unsafe(ansible_host or record["address"]))
+                host.set_variable("consul", make_unsafe({
                     "address": record["address"],
                     "datacenter": datacenter,
                     "node_meta": record["meta"],
@@ -338,16 +375,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     "health": record["health"],
                 }))
                 memberships = {("datacenter", datacenter), ("health", record["health"])}
-                for name, service in record["services"].items():
-                    memberships.add(("service", name))
+                for service_name, service in record["services"].items():
+                    memberships.add(("service", service_name))
                     memberships.update(("tag", tag) for tag in service["tags"])
                 for kind, value in memberships:
-                    self._group(kind, value, host)
+                    self._group(kind, value).add_host(host)
                 if constructed:
-                    variables = self.inventory.get_host(host).get_vars()
-                    self._set_composite_vars(self.get_option("compose"), variables, host, strict=strict)
-                    self._add_host_to_composed_groups(self.get_option("groups"), variables, host, strict=strict)
-                    self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, host, strict=strict)
+                    variables = host.get_vars()
+                    self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+                    self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+                    self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -355,6 +392,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._read_config_data(path)
         except (AnsibleParserError, AnsibleOptionsError) as exc:
             raise AnsibleParserError("%s is not a valid masa.monitoring.consul configuration: %s" % (path, exc))
+        with garbage_collection_paused():
+            self._load(path, cache)
+
+    def _load(self, path, cache):
+        """Records from the cache when allowed and fresh, else from Consul (the cache serves if Consul cannot)."""
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache")
         results = None
@@ -362,7 +404,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             results = cached_records(self._cache.get(cache_key))
         if results is None:
             try:
-                results = self._fetch()
+                listings, results = self._fetch()
             except ConsulInventoryError as exc:
                 cached = cached_records(self._cache.get(cache_key)) if use_cache else None
                 if cached is None:
@@ -371,6 +413,5 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 results = cached
             else:
                 if use_cache:
-                    self._cache[cache_key] = results
-                results = results["datacenters"]
+                    self._cache[cache_key] = cache_entry(listings)
         self._populate(results)

@@ -16,7 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 
 from ansible.plugins.loader import inventory_loader
 
-from ansible_collections.masa.monitoring.plugins.inventory.consul import CACHE_FORMAT, InventoryModule, node_record, worst
+from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, cache_entry, cached_records, node_record
 
 
 def loaded_plugin():
@@ -35,10 +35,38 @@ NODES = [
 ]
 
 
-def test_worst_health_wins():
-    assert worst(["passing", "warning"]) == "warning"
-    assert worst(["passing", "critical", "warning"]) == "critical"
-    assert worst([]) == "passing"
+def health_of(*statuses, service_statuses=()):
+    """The record of a node with these node-level and service-level check statuses."""
+    checks = [{"CheckID": f"node-{i}", "Status": status, "ServiceID": ""} for i, status in enumerate(statuses)]
+    checks += [{"CheckID": f"svc-{i}", "Status": status, "ServiceID": "svc"} for i, status in enumerate(service_statuses)]
+    record = node_record("dc1", {"Node": "n", "Address": "10.0.0.1", "Checks": checks,
+                                 "Services": [{"ID": "svc", "Service": "s", "Tags": ["b", "a"], "Port": 1}]})
+    return record["health"], record["services"]["s"]["health"]
+
+
+def test_the_worst_check_sets_the_health():
+    assert health_of("passing", "warning") == ("warning", "warning")
+    assert health_of("passing", "critical", "warning") == ("critical", "critical")
+    assert health_of() == ("passing", "passing")
+    assert health_of("passing", service_statuses=["warning"]) == ("warning", "warning")
+
+
+def test_instances_of_one_service_share_an_entry():
+    node = {"Node": "n", "Address": "10.0.0.1", "Checks": [{"Status": "critical", "ServiceID": "b"}],
+            "Services": [{"ID": "a", "Service": "s", "Tags": ["x", "y"], "Port": 1, "Address": "10.0.0.9"},
+                         {"ID": "b", "Service": "s", "Tags": ["y", "z"], "Port": 2}]}
+    entry = node_record("dc1", node)["services"]["s"]
+    assert entry["tags"] == ["x", "y", "z"]
+    assert entry["health"] == "critical"
+    assert [(i["id"], i["address"], i["port"], i["health"]) for i in entry["instances"]] == [
+        ("a", "10.0.0.9", 1, "passing"), ("b", "10.0.0.1", 2, "critical")]
+
+
+def test_the_cache_round_trips_and_ignores_other_formats():
+    assert cached_records(cache_entry({"dc1": [json.dumps(NODES[:1]), json.dumps(NODES[1:])]})) == records(NODES)
+    assert cached_records({"format": 2, "datacenters": records(NODES)}) is None
+    assert cached_records(None) is None
+    assert cached_records({"format": 3, "listings": {"dc1": ["{truncated"]}}) is None
 
 
 def records(nodes):
@@ -147,7 +175,7 @@ def test_cache_serves_when_consul_is_unreachable(tmp_path):
                                 "cache_connection": str(cache_dir), "timeout": 1}))
     plugin.loader = DataLoader()
     plugin._read_config_data(str(path))
-    plugin._cache[plugin.get_cache_key(str(path))] = {"format": CACHE_FORMAT, "datacenters": records(NODES)}
+    plugin._cache[plugin.get_cache_key(str(path))] = cache_entry({"dc1": [json.dumps(NODES)]})
     plugin.set_cache_plugin()
     served = parse(tmp_path, {"url": "http://127.0.0.1:1"}, cache_dir=cache_dir)
     assert set(served.inventory.hosts) == {"node1", "node2"}
