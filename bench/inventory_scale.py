@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import requests
 import yaml
@@ -76,7 +77,15 @@ def register(nodes: int, per_node: int) -> float:
     return time.monotonic() - started
 
 
-def run_plugin(config: Path, cache: bool):
+class PluginRun(NamedTuple):
+    seconds: float
+    requests: int
+    hosts: int
+    groups: int
+    inventory: Any
+
+
+def run_plugin(config: Path, cache: bool) -> PluginRun:
     """One parse, as ansible-inventory runs it (including writing the cache afterwards)."""
     from ansible.inventory.data import InventoryData
     from ansible.parsing.dataloader import DataLoader
@@ -90,31 +99,30 @@ def run_plugin(config: Path, cache: bool):
     plugin.parse(inventory, DataLoader(), str(config), cache=cache)
     elapsed = time.monotonic() - started
     plugin.update_cache_if_changed()
-    return elapsed, plugin.requests, len(inventory.hosts), len(inventory.groups), inventory
+    return PluginRun(elapsed, plugin.requests, len(inventory.hosts), len(inventory.groups), inventory)
 
 
 def ansible_floor(config: Path, built) -> tuple:
     """ansible-core alone holding the same inventory: the plugin's hosts, variables and group memberships
     added again to an empty one, with no Consul, no decoding and no plugin code (and, as the plugin does,
     without the cycle collector)."""
-    import gc
     from ansible.inventory.data import InventoryData
+    from ansible_collections.masa.monitoring.plugins.inventory.consul import garbage_collection_paused
 
     hosts = [(host.name, {name: host.vars[name] for name in ("ansible_host", "consul")},
               [group.name for group in host.groups if group.name != "all"]) for host in built.hosts.values()]
     inventory = InventoryData()
     inventory.current_source = str(config)
     groups = {name: inventory.groups[inventory.add_group(name)] for name in built.groups if name != "all"}
-    gc.disable()
-    started = time.monotonic()
-    for name, variables, memberships in hosts:
-        host = inventory.hosts[inventory.add_host(name)]
-        for variable, value in variables.items():
-            host.set_variable(variable, value)
-        for group in memberships:
-            groups[group].add_host(host)
-    elapsed = time.monotonic() - started
-    gc.enable()
+    with garbage_collection_paused():
+        started = time.monotonic()
+        for name, variables, memberships in hosts:
+            host = inventory.hosts[inventory.add_host(name)]
+            for variable, value in variables.items():
+                host.set_variable(variable, value)
+            for group in memberships:
+                groups[group].add_host(host)
+        elapsed = time.monotonic() - started
     return elapsed, sum(len(memberships) for _name, _vars, memberships in hosts)
 
 
@@ -154,16 +162,14 @@ def main() -> None:
                 "cache_timeout": 3600, "timeout": 60,
             }))
             uncached = [run_plugin(config, cache=False) for _round in range(ROUNDS)]
-            cached = [run_plugin(config, cache=True)[:4] for _round in range(ROUNDS)]
-            built = uncached[0][4]
-            uncached = [result[:4] for result in uncached]
-            floor_seconds, memberships = min(ansible_floor(config, built) for _round in range(ROUNDS))
+            cached = [run_plugin(config, cache=True) for _round in range(ROUNDS)]
+            floor_seconds, memberships = min(ansible_floor(config, uncached[0].inventory) for _round in range(ROUNDS))
         baseline_seconds, baseline_requests, baseline_hosts = run_baseline()
-        best_uncached = min(u[0] for u in uncached)
+        best_uncached = min(run.seconds for run in uncached)
         print(f"masa.monitoring.consul (best of {ROUNDS}):")
-        print(f"  uncached  {best_uncached:6.2f} s   {uncached[0][1]} request(s) for 1 datacenter   "
-              f"{uncached[0][2]:,} hosts, {uncached[0][3]:,} groups")
-        print(f"  cached    {min(c[0] for c in cached):6.2f} s   {cached[0][1]} request(s)")
+        print(f"  uncached  {best_uncached:6.2f} s   {uncached[0].requests} request(s) for 1 datacenter   "
+              f"{uncached[0].hosts:,} hosts, {uncached[0].groups:,} groups")
+        print(f"  cached    {min(run.seconds for run in cached):6.2f} s   {cached[0].requests} request(s)")
         print(f"ansible-core alone, adding the same hosts, variables and {memberships:,} group memberships "
               f"(best of {ROUNDS}): {floor_seconds:.2f} s")
         print("baseline (consul_io.py pattern: node list, then services and health per node):")
