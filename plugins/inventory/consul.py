@@ -357,6 +357,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option("strict")
         constructed = self.get_option("compose") or self.get_option("groups") or self.get_option("keyed_groups")
         meta_key = self.get_option("ansible_host_meta_key")
+        group = self._group
         for datacenter, nodes in records.items():
             for record in nodes:
                 if not self._wanted(record):
@@ -367,19 +368,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 host = self.inventory.hosts[name]
                 ansible_host = record["meta"].get(meta_key) if meta_key else None
                 host.set_variable("ansible_host", make_unsafe(ansible_host or record["address"]))
+                services = record["services"]
                 host.set_variable("consul", make_unsafe({
                     "address": record["address"],
                     "datacenter": datacenter,
                     "node_meta": record["meta"],
-                    "services": record["services"],
+                    "services": services,
                     "health": record["health"],
                 }))
-                memberships = {("datacenter", datacenter), ("health", record["health"])}
-                for service_name, service in record["services"].items():
-                    memberships.add(("service", service_name))
-                    memberships.update(("tag", tag) for tag in service["tags"])
-                for kind, value in memberships:
-                    self._group(kind, value).add_host(host)
+                group("datacenter", datacenter).add_host(host)
+                group("health", record["health"]).add_host(host)
+                tags = set()
+                for service_name, service in services.items():
+                    group("service", service_name).add_host(host)
+                    tags.update(service["tags"])
+                for tag in tags:
+                    group("tag", tag).add_host(host)
                 if constructed:
                     variables = host.get_vars()
                     self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
