@@ -15,6 +15,13 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 
 from ansible.plugins.loader import inventory_loader
+from ansible.template import Templar
+
+try:  # ansible-core 2.19 and later render only text marked as a template
+    from ansible.template import trust_as_template as as_template
+except ImportError:
+    def as_template(text):
+        return text
 
 from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, cache_entry, cached_records, node_record
 
@@ -166,7 +173,8 @@ def test_malformed_config_is_named(tmp_path):
         parse(tmp_path, {"url": "http://127.0.0.1:1", "health": "sometimes"})
 
 
-def test_cache_serves_when_consul_is_unreachable(tmp_path):
+def served_from_cache(tmp_path, nodes, **config):
+    """The inventory parsed with Consul unreachable, from a cache that holds Consul's listing of these nodes."""
     cache_dir = tmp_path / "cache"
     plugin = loaded_plugin()
     path = tmp_path / "t.consul.yml"
@@ -175,7 +183,20 @@ def test_cache_serves_when_consul_is_unreachable(tmp_path):
                                 "cache_connection": str(cache_dir), "timeout": 1}))
     plugin.loader = DataLoader()
     plugin._read_config_data(str(path))
-    plugin._cache[plugin.get_cache_key(str(path))] = cache_entry({"dc1": [json.dumps(NODES)]})
+    plugin._cache[plugin.get_cache_key(str(path))] = cache_entry({"dc1": [json.dumps(nodes)]})
     plugin.set_cache_plugin()
-    served = parse(tmp_path, {"url": "http://127.0.0.1:1"}, cache_dir=cache_dir)
-    assert set(served.inventory.hosts) == {"node1", "node2"}
+    return parse(tmp_path, {"url": "http://127.0.0.1:1", **config}, cache_dir=cache_dir).inventory
+
+
+def test_cache_serves_when_consul_is_unreachable(tmp_path):
+    assert set(served_from_cache(tmp_path, NODES).hosts) == {"node1", "node2"}
+
+
+def test_template_markers_from_consul_are_never_rendered(tmp_path):
+    nodes = [dict(NODES[1], Meta={"note": "{{ 6 * 7 }}"})]
+    inventory = served_from_cache(tmp_path, nodes, compose={"note": "consul.node_meta.note"})
+    host_vars = inventory.get_host("node2").get_vars()
+    templar = Templar(loader=DataLoader(), variables=host_vars)
+    assert templar.template(as_template("{{ consul.node_meta.note }}")) == "{{ 6 * 7 }}"
+    assert templar.template(as_template("{{ note }}")) == "{{ 6 * 7 }}"
+    assert templar.template(as_template("{{ 6 * 7 }}")) == 42  # the same text, written by us, is rendered
