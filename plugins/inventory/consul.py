@@ -327,7 +327,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                  for dc in datacenters for split in splits]
         listings = dict((dc, []) for dc in datacenters)
         records = dict((dc, []) for dc in datacenters)
-        # Each part is decoded as soon as it arrives, while Consul still encodes the others.
+        # Each part is decoded as soon as it arrives.
         with ThreadPoolExecutor(max_workers=len(splits)) as pool:
             for (dc, path), text in zip(paths, pool.map(self._get_text, [path for _dc, path in paths])):
                 listings[dc].append(text)
