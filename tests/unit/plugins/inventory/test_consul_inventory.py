@@ -73,7 +73,15 @@ def test_the_cache_round_trips_and_ignores_other_formats():
     assert cached_records(cache_entry({"dc1": [json.dumps(NODES[:1]), json.dumps(NODES[1:])]})) == records(NODES)
     assert cached_records({"format": 2, "datacenters": records(NODES)}) is None
     assert cached_records(None) is None
-    assert cached_records({"format": 3, "listings": {"dc1": ["{truncated"]}}) is None
+    assert cached_records({"format": 3, "listings": {"dc1": [json.dumps(NODES)]}}) is None
+    assert cached_records({"format": 4, "listings": {"dc1": ["not base64!"]}}) is None
+    truncated = cache_entry({"dc1": [json.dumps(NODES)]})["listings"]["dc1"][0][:-8]
+    assert cached_records({"format": 4, "listings": {"dc1": [truncated]}}) is None
+
+
+def test_the_cache_is_compressed():
+    listing = json.dumps(NODES * 500)
+    assert len(json.dumps(cache_entry({"dc1": [listing]}))) < len(listing) / 10
 
 
 def records(nodes):
