@@ -93,8 +93,8 @@ class Stack:
         return context
 
     def get(self, url: str, token: Optional[str] = None, auth: Optional[tuple] = None, method: str = "GET",
-            timeout: float = 5.0) -> Any:
-        request = urllib.request.Request(url, method=method)
+            timeout: float = 5.0, body: Any = None) -> Any:
+        request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
         if token:
             request.add_header("X-Consul-Token", token)
         if auth:
@@ -105,9 +105,10 @@ class Stack:
             body = response.read()
         return json.loads(body) if body else None
 
-    def consul(self, path: str, token: Optional[str] = None, host: Optional[str] = None, method: str = "GET") -> Any:
+    def consul(self, path: str, token: Optional[str] = None, host: Optional[str] = None, method: str = "GET",
+               body: Any = None) -> Any:
         return self.get(f"https://{self.address(host or self.monitor)}:8501{path}",
-                        token=self.management_token if token is None else token, method=method)
+                        token=self.management_token if token is None else token, method=method, body=body)
 
     def prometheus(self, path: str) -> Any:
         return self.get(f"https://{self.address(self.monitor)}:9090{path}", auth=self.prometheus_auth)

@@ -62,12 +62,7 @@ def test_service_filter_keeps_only_those_nodes(stack, tmp_path):
 def test_health_groups_follow_a_failing_check(stack, tmp_path):
     node = stack.oracle_nodes[0]
     definition = {"ID": "it-inventory-ttl", "Name": "it-inventory", "Check": {"TTL": "60s", "Status": "critical"}}
-    import urllib.request
-
-    request = urllib.request.Request(f"https://{stack.address(node)}:8501/v1/agent/service/register",
-                                     data=json.dumps(definition).encode(), method="PUT")
-    request.add_header("X-Consul-Token", stack.management_token)
-    urllib.request.urlopen(request, context=stack.tls_context(), timeout=5).read()
+    stack.consul("/v1/agent/service/register", host=node, method="PUT", body=definition)
     try:
         path = write_config(stack, tmp_path)
         listing = wait_for("the node in health_critical", lambda: inventory(path), 20,
@@ -81,6 +76,20 @@ def test_health_groups_follow_a_failing_check(stack, tmp_path):
              lambda: node in members(inventory(write_config(stack, tmp_path)), "health_passing"), 20)
 
 
+def test_keyed_groups_from_node_meta(stack, tmp_path):
+    # A node registered in the catalog alone, as external services are: no agent syncs its meta away.
+    stack.consul("/v1/catalog/register", method="PUT",
+                 body={"Node": "it-external", "Address": "192.0.2.10", "NodeMeta": {"role": "external"}})
+    try:
+        listing = inventory(write_config(stack, tmp_path, keyed_groups=[
+            {"key": "consul.node_meta.role | default('none')", "prefix": "role"}]))
+    finally:
+        stack.consul("/v1/catalog/deregister", method="PUT", body={"Node": "it-external"})
+    assert members(listing, "role_external") == {"it-external"}
+    assert members(listing, "role_none") == set(stack.all_hosts)
+    assert listing["_meta"]["hostvars"]["it-external"]["consul"]["node_meta"] == {"role": "external"}
+
+
 @pytest.mark.parametrize("split", [1, 2, 3])
 def test_requests_per_datacenter_are_fixed_and_the_split_loses_no_node(stack, tmp_path, split):
     path, listing = write_config(stack, tmp_path, datacenters=["dc1"], requests_per_datacenter=split), tmp_path / "list.json"
@@ -91,6 +100,22 @@ def test_requests_per_datacenter_are_fixed_and_the_split_loses_no_node(stack, tm
     assert f"{split} request(s) to https://{address}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
         in result.stdout + result.stderr
     assert sorted(json.loads(listing.read_text())["_meta"]["hostvars"]) == stack.all_hosts
+
+
+def test_graph_and_an_ad_hoc_ping_through_the_plugin(stack, tmp_path):
+    # The stack's hosts are containers named after their Consul nodes, as in inventory/consul.yml.
+    path = write_config(stack, tmp_path, compose={"ansible_connection": "'community.docker.docker'",
+                                                  "ansible_host": "inventory_hostname",
+                                                  "ansible_python_interpreter": "'/usr/bin/python3'"})
+    graph = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--graph",
+                            "service_masa_oracle"], cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    assert graph.returncode == 0, graph.stderr
+    assert sorted(line.strip(" |-") for line in graph.stdout.splitlines()[1:]) == stack.oracle_nodes
+    ping = subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(path), "service_masa_oracle",
+                           "-m", "ansible.builtin.ping", "-o"], cwd=REPO, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert sorted(line.split(" | ")[0] for line in ping.stdout.splitlines() if " | SUCCESS" in line) == stack.oracle_nodes
 
 
 def test_a_token_without_read_names_the_permission(stack, tmp_path):
