@@ -102,8 +102,8 @@ class Stack:
 
             request.add_header("Authorization", "Basic " + base64.b64encode(":".join(auth).encode()).decode())
         with urllib.request.urlopen(request, context=self.tls_context(), timeout=timeout) as response:
-            body = response.read()
-        return json.loads(body) if body else None
+            answer = response.read()
+        return json.loads(answer) if answer else None
 
     def consul(self, path: str, token: Optional[str] = None, host: Optional[str] = None, method: str = "GET",
                body: Any = None) -> Any:
