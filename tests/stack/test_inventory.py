@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,13 +108,16 @@ def test_graph_and_an_ad_hoc_ping_through_the_plugin(stack, tmp_path):
     path = write_config(stack, tmp_path, compose={"ansible_connection": "'community.docker.docker'",
                                                   "ansible_host": "inventory_hostname",
                                                   "ansible_python_interpreter": "'/usr/bin/python3'"})
+    # Molecule forces colour on every Ansible it starts; these lines are read as text.
+    uncoloured = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     graph = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--graph",
-                            "service_masa_oracle"], cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+                            "service_masa_oracle"], cwd=REPO, env=uncoloured, capture_output=True, text=True,
+                           check=False, timeout=60)
     assert graph.returncode == 0, graph.stderr
     assert sorted(line.strip(" |-") for line in graph.stdout.splitlines()[1:]) == stack.oracle_nodes
     ping = subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(path), "service_masa_oracle",
-                           "-m", "ansible.builtin.ping", "-o"], cwd=REPO, capture_output=True, text=True, check=False,
-                          timeout=120)
+                           "-m", "ansible.builtin.ping", "-o"], cwd=REPO, env=uncoloured, capture_output=True,
+                          text=True, check=False, timeout=120)
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert sorted(line.split(" | ")[0] for line in ping.stdout.splitlines() if " | SUCCESS" in line) == stack.oracle_nodes
 
