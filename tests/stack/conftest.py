@@ -46,13 +46,20 @@ def stack() -> Stack:
     return Stack.load()
 
 
+def run_ansible(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """One of Ansible's command-line tools from the virtualenv, run from the repository with its ansible.cfg.
+    Its output is read as text, so without the colour molecule forces on every Ansible it starts."""
+    return subprocess.run([str(Path(sys.executable).parent / tool), *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False,
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+                                   ANSIBLE_NOCOLOR="1"))
+
+
 def run_play(*args: str) -> subprocess.CompletedProcess:
     """ansible-playbook site.yml against the stack under test, with its extra vars."""
     extra = [f"--extra-vars=@{path}" for path in os.environ.get("MASA_TEST_EXTRA_VARS", "").split(":") if path]
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "site.yml",
-               "-i", os.environ["MASA_TEST_INVENTORY"], *extra, *args]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
-                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")))
+    return run_ansible("ansible-playbook", "site.yml", "-i", os.environ["MASA_TEST_INVENTORY"], *extra, *args,
+                       timeout=600)
 
 
 def docker(*args: str) -> str:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from masa_stack import REPO, plain
+from masa_stack import plain
 
-from conftest import wait_for
+from conftest import run_ansible, wait_for
 
 
 def write_config(stack, tmp_path, **extra):
@@ -28,8 +24,7 @@ def write_config(stack, tmp_path, **extra):
 
 
 def inventory(path):
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
-                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    result = run_ansible("ansible-inventory", "-i", str(path), "--list")
     assert result.returncode == 0, result.stderr
     return plain(json.loads(result.stdout))
 
@@ -94,8 +89,7 @@ def test_keyed_groups_from_node_meta(stack, tmp_path):
 @pytest.mark.parametrize("split", [1, 2, 3])
 def test_requests_per_datacenter_are_fixed_and_the_split_loses_no_node(stack, tmp_path, split):
     path, listing = write_config(stack, tmp_path, datacenters=["dc1"], requests_per_datacenter=split), tmp_path / "list.json"
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-vvv", "-i", str(path), "--list",
-                             "--output", str(listing)], cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    result = run_ansible("ansible-inventory", "-vvv", "-i", str(path), "--list", "--output", str(listing))
     assert result.returncode == 0, result.stderr
     address = stack.address(stack.monitor)
     assert f"{split} request(s) to https://{address}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
@@ -108,22 +102,16 @@ def test_graph_and_an_ad_hoc_ping_through_the_plugin(stack, tmp_path):
     path = write_config(stack, tmp_path, compose={"ansible_connection": "'community.docker.docker'",
                                                   "ansible_host": "inventory_hostname",
                                                   "ansible_python_interpreter": "'/usr/bin/python3'"})
-    # Molecule forces colour on every Ansible it starts; these lines are read as text.
-    uncoloured = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    graph = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--graph",
-                            "service_masa_oracle"], cwd=REPO, env=uncoloured, capture_output=True, text=True,
-                           check=False, timeout=60)
+    graph = run_ansible("ansible-inventory", "-i", str(path), "--graph", "service_masa_oracle")
     assert graph.returncode == 0, graph.stderr
     assert sorted(line.strip(" |-") for line in graph.stdout.splitlines()[1:]) == stack.oracle_nodes
-    ping = subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(path), "service_masa_oracle",
-                           "-m", "ansible.builtin.ping", "-o"], cwd=REPO, env=uncoloured, capture_output=True,
-                          text=True, check=False, timeout=120)
+    ping = run_ansible("ansible", "-i", str(path), "service_masa_oracle", "-m", "ansible.builtin.ping", "-o",
+                       timeout=120)
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert sorted(line.split(" | ")[0] for line in ping.stdout.splitlines() if " | SUCCESS" in line) == stack.oracle_nodes
 
 
 def test_a_token_without_read_names_the_permission(stack, tmp_path):
     path = write_config(stack, tmp_path, token="00000000-0000-0000-0000-000000000000")
-    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
-                            cwd=REPO, capture_output=True, text=True, check=False, timeout=60)
+    result = run_ansible("ansible-inventory", "-i", str(path), "--list")
     assert "node:read" in result.stderr or "ACL not found" in result.stderr, result.stderr
