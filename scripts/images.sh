@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Makes every service image available: the official image when the registry answers,
-# otherwise an offline build from Debian packages. Writes the image choice for Ansible.
+# otherwise a build made here. Writes the image choice for Ansible.
 #
 #   scripts/images.sh [OUTPUT_VARS_FILE]
 #
-# A local build is skipped when an image with the same build-input hash already exists.
+# Prometheus, Alertmanager and node-exporter are built from their Go modules at the versions the
+# role defaults name, and tagged with the official names, so the defaults run unchanged. Consul
+# comes from Debian (1.8.7; later releases are not open source) under a name of its own.
+# A build is skipped when an image with the same build-input hash already exists; a failed build
+# leaves the previous image in place. Go's module and build caches (go env GOMODCACHE GOCACHE)
+# stay on the machine between runs.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,14 +21,14 @@ hash_label=io.masa.build-hash
 
 log() { printf 'images: %s\n' "$*" >&2; }
 
-# role variable | official image | local image | build directory
+# role variable | official image | local image (the official name when built from Go) | build directory
 catalogue() {
   cat <<'EOF'
 docker_host_sandbox_image busybox:1.37 masa/debian-base:bookworm base
 consul_image hashicorp/consul:1.21 masa/consul:1.8.7 consul
-prometheus_image prom/prometheus:v3.5.0 masa/prometheus:2.24.1 prometheus
-alertmanager_image prom/alertmanager:v0.28.1 masa/alertmanager:0.25 alertmanager
-node_exporter_image prom/node-exporter:v1.9.1 masa/node-exporter:1.5 node-exporter
+prometheus_image prom/prometheus:v3.5.0 prom/prometheus:v3.5.0 prometheus
+alertmanager_image prom/alertmanager:v0.28.1 prom/alertmanager:v0.28.1 alertmanager
+node_exporter_image prom/node-exporter:v1.9.1 prom/node-exporter:v1.9.1 node-exporter
 oracle_node_image - masa/oracle-node:latest oracle-node
 grafana_image grafana/grafana-oss:12.1.0 - -
 EOF
@@ -33,13 +38,54 @@ image_label() {
   docker image inspect -f "{{ index .Config.Labels \"$hash_label\" }}" "$1" 2>/dev/null || true
 }
 
+# The hash of a build's inputs: its folder, the base image, and for Go builds Go and the build script.
 inputs_hash() {
   local dir=$1
   {
     (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum)
+    [ ! -f "$dir/go-build.env" ] || { go version; sha256sum <"$root/scripts/go-build.sh"; }
     docker image inspect -f '{{ .Id }}' "$base_tag"
   } | sha256sum | cut -c1-16
+}
+
+# Runs one build step with its output to the caller; on failure names the component, the command
+# and the error, and stops before any image is tagged.
+step() {
+  local component=$1 errors
+  shift
+  errors=$(mktemp)
+  if "$@" 2>"$errors"; then
+    rm -f "$errors"
+    return
+  fi
+  tail -20 "$errors" >&2
+  rm -f "$errors"
+  log "building $component failed: $*"
+  log "the previous $component image, if any, is left in place"
+  exit 1
+}
+
+# Compiles a Go image's binaries (scripts/go-build.sh) with the prometheus/common version
+# variables that --version and *_build_info report, as upstream's promu does, and gathers them
+# with the module files the Dockerfile copies.
+go_build() {
+  local dir=$1 context=$2 module module_dir module_time file
+  # shellcheck source=/dev/null
+  . "$images_dir/$dir/go-build.env"
+  module=$(step "$dir" go mod download -json "$GO_MODULE@$GO_MODULE_VERSION")
+  module_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])' <<<"$module")
+  # The release time, from the proxy's .info file: a reproducible BuildDate.
+  module_time=$(python3 -c 'import json, sys; print(json.load(open(json.load(sys.stdin)["Info"]))["Time"])' <<<"$module")
+  local version=github.com/prometheus/common/version
+  rm -rf "$context"
+  GO_TAGS=$GO_TAGS GO_LDFLAGS="-s -w -X $version.Version=$VERSION -X $version.Branch=HEAD
+    -X $version.Revision=$GO_MODULE_VERSION -X $version.BuildUser=masa.monitoring@images.sh
+    -X $version.BuildDate=$(date -u -d "$module_time" +%Y%m%d-%H:%M:%S)" \
+    step "$dir" "$root/scripts/go-build.sh" "$GO_MODULE@$GO_MODULE_VERSION" "$context" $GO_BINARIES
+  for file in $MODULE_FILES; do
+    step "$dir" cp "$module_dir/$file" "$context/"
+  done
 }
 
 build_base() {
@@ -77,14 +123,13 @@ build_service() {
     log "$tag is up to date"
     return
   fi
+  if [ -f "$images_dir/$dir/go-build.env" ]; then
+    context="$root/.build/images/$dir"
+    go_build "$dir" "$context"
+  fi
   log "building $tag"
-  local build_log=/tmp/masa-build-$dir.log
-  docker build --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
-    -f "$images_dir/$dir/Dockerfile" -t "$tag" "$context" >"$build_log" 2>&1 || {
-    tail -20 "$build_log" >&2
-    log "building $tag failed; the whole log is $build_log"
-    exit 1
-  }
+  step "$dir" docker build -q --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
+    -f "$images_dir/$dir/Dockerfile" -t "$tag" "$context" >/dev/null
 }
 
 pull() {
@@ -98,7 +143,9 @@ main() {
   out=$(mktemp)
   printf '%s\n' "---" "# Written by scripts/images.sh: which image each role runs on this machine." >"$out"
   while read -r var official local_tag dir; do
-    if docker image inspect "$official" >/dev/null 2>&1 || pull "$official"; then
+    # An image under the official name that carries our build label is ours, not the official one.
+    if { docker image inspect "$official" >/dev/null 2>&1 && [ -z "$(image_label "$official")" ]; } \
+      || pull "$official"; then
       log "using official $official"
       printf '%s: %s\n' "$var" "$official" >>"$out"
     elif [ "$local_tag" != - ]; then
