@@ -71,15 +71,16 @@ integration: venv images ## Tests against real Consul, Prometheus, Alertmanager,
 molecule: venv images ## The molecule scenarios
 	cd $(CURDIR) && $(BIN)/molecule test --all
 
-terraform-check: venv ## terraform fmt, checkov, structural tests, the aws_ec2 inventory against moto
-	terraform -chdir=terraform fmt -check -recursive
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -d terraform --framework terraform
-	$(BIN)/pytest -q tests/terraform
-	@if terraform -chdir=terraform init -backend=false -input=false >/dev/null 2>&1; then \
-	  terraform -chdir=terraform validate; \
+terraform-check: venv ## fmt, validate when providers install, checkov, structural tests, the aws_ec2 inventory against moto
+	@tf=$$(scripts/terraform-cli.sh); \
+	$$tf -chdir=terraform fmt -check -recursive; \
+	if $$tf -chdir=terraform init -backend=false -input=false >/dev/null 2>&1; then \
+	  $$tf -chdir=terraform validate; \
 	else \
 	  echo "terraform validate: not run, the AWS provider cannot be installed here (see terraform/README.md)"; \
 	fi
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download -d terraform --framework terraform
+	$(BIN)/pytest -q tests/terraform
 
 bench: venv images ## Run the benchmarks in bench/ and print their figures
 	for script in bench/[a-z]*.py; do $(BIN)/python $$script; done
