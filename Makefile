@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 COLLECTION_LINK := .collections/ansible_collections/masa/monitoring
 INVENTORY ?= inventory/local
 PURGE ?= 0
-export PATH := $(BIN):$(PATH)
+# Go builds the images where no registry answers; /usr/local/go is where Go's own archive installs.
+export PATH := $(BIN):$(PATH):/usr/local/go/bin
 # Some machines list package indexes that do not exist; pip warns about each, for every package.
 PIP_NOISE := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg

@@ -52,7 +52,8 @@ def docker(*args: str, check: bool = True) -> str:
 
 # The original request's Prometheus timings; every other setting stays ours.
 STOCK_PROMETHEUS = {"prometheus_scrape_interval": "15s", "prometheus_scrape_timeout": "10s",
-                    "prometheus_evaluation_interval": "15s", "prometheus_consul_refresh_interval": "30s"}
+                    "prometheus_evaluation_interval": "15s", "prometheus_consul_refresh_interval": "30s",
+                    "prometheus_discovery_reload_interval": "5s"}
 
 
 def seconds(duration: str) -> float:
@@ -167,7 +168,7 @@ class Lab:
                         image("consul_image", "hashicorp/consul:1.21"), "agent", "-dev", "-client=0.0.0.0",
                         "-log-level=warn", *[arg for hcl in settings for arg in ("-hcl", hcl)])
 
-    def prometheus(self, sandbox: str, config: str, rules: Dict[str, str]) -> str:
+    def prometheus(self, sandbox: str, config: str, rules: Dict[str, str], reload_interval: str) -> str:
         home = self.workdir / sandbox / "prometheus"
         (home / "rules").mkdir(parents=True, exist_ok=True)
         (home / "prometheus.yml").write_text(config)
@@ -179,7 +180,8 @@ class Lab:
                         *self.tls_mounts(PROMETHEUS_HOME, "prometheus-client"),
                         "--tmpfs", "/prometheus:uid=65534", "--entrypoint", "/bin/prometheus",
                         image("prometheus_image", role_defaults("prometheus")["prometheus_image"]),
-                        f"--config.file={PROMETHEUS_HOME}/prometheus.yml", "--storage.tsdb.path=/prometheus")
+                        f"--config.file={PROMETHEUS_HOME}/prometheus.yml", "--storage.tsdb.path=/prometheus",
+                        f"--scrape.discovery-reload-interval={reload_interval}")
 
     def alertmanager(self, sandbox: str, config: str, web_config: str) -> str:
         home = self.workdir / sandbox / "alertmanager"
@@ -204,7 +206,9 @@ class Lab:
         if alertmanager_vars is not None:
             self.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
                               render("alertmanager", "web.yml.j2", address, {}))
-        self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules)
+        reload_interval = {**role_defaults("prometheus"), **prometheus_vars}["prometheus_discovery_reload_interval"]
+        self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules,
+                        reload_interval)
         prometheus = PrometheusAPI(prometheus_port)
         prometheus.wait_ready()
         return prometheus

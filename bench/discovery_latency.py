@@ -11,7 +11,10 @@ the first scrape is the timestamp of the first `up == 1` sample plus that scrape
 After the largest round, our profile holds every target for --hold seconds and reports the
 scrape durations: the default interval must keep p99 under 1 s at 500 nodes.
 
-    bench/discovery_latency.py [--sizes 10 100 500] [--spread 30] [--hold 60]
+A candidate setting is measured in the same run as a further profile: ours with some role
+variables changed, for example --candidate reload-1s:prometheus_discovery_reload_interval=1s.
+
+    bench/discovery_latency.py [--sizes 10 100 500] [--spread 30] [--hold 60] [--candidate NAME:VAR=VALUE[,VAR=VALUE]]
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ PROFILES = {
     "ours": {},
     "stock": STOCK_PROMETHEUS,
 }
+
+
+def candidate(text: str) -> tuple:
+    """NAME:VAR=VALUE[,VAR=VALUE] -> (NAME, {VAR: VALUE})"""
+    name, _, settings = text.partition(":")
+    pairs = [setting.split("=", 1) for setting in settings.split(",") if setting]
+    if not name or not pairs or any(len(pair) != 2 for pair in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME:VAR=VALUE[,VAR=VALUE]")
+    return name, dict(pairs)
 
 
 def timing(profile: str, variable: str) -> float:
@@ -154,7 +166,10 @@ def main() -> None:
     parser.add_argument("--hold", type=int, default=30, help="seconds to hold the largest size (0 skips)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hold-only", action="store_true", help="skip the latency rounds")
+    parser.add_argument("--candidate", type=candidate, action="append", default=[],
+                        help="a further profile: ours with role variables changed, NAME:VAR=VALUE[,VAR=VALUE]")
     args = parser.parse_args()
+    PROFILES.update(args.candidate)
     rng = random.Random(args.seed)
     largest = max(args.sizes)
     if largest > FLEET_BLOCK * len(FLEET_ADDRESSES):
@@ -165,7 +180,7 @@ def main() -> None:
         for size in [] if args.hold_only else args.sizes:
             for profile in PROFILES:
                 results[size, profile] = measure(lab, profile, size, args.spread, rng)
-                print(f"{size:4d} nodes  {profile:5s}  {summary(results[size, profile])}   "
+                print(f"{size:4d} nodes  {profile:12s}  {summary(results[size, profile])}   "
                       f"scraped {len(results[size, profile])}/{size}", flush=True)
         if args.hold:
             hold(lab, largest, args.hold, rng)
@@ -174,11 +189,13 @@ def main() -> None:
     print("\nregistration to first successful mTLS scrape, p95")
     for profile in PROFILES:
         floor = DISCOVERY_UPDATE_SECONDS + scrape_interval(profile)
-        print(f"  {profile:5s} floor: {DISCOVERY_UPDATE_SECONDS:g} s discovery update + {scrape_interval(profile):g} s "
+        print(f"  {profile:12s} floor: {DISCOVERY_UPDATE_SECONDS:g} s discovery update + {scrape_interval(profile):g} s "
               f"scrape interval = {floor:g} s")
     for size in args.sizes:
-        ours, stock = (percentile(results[size, profile], 0.95) for profile in PROFILES)
-        print(f"  {size:4d} nodes: ours {ours:5.2f} s, stock {stock:5.2f} s, {stock / ours:4.1f}x faster")
+        p95 = {profile: percentile(results[size, profile], 0.95) for profile in PROFILES}
+        print(f"  {size:4d} nodes: stock {p95['stock']:5.2f} s; " + ", ".join(
+            f"{profile} {p95[profile]:5.2f} s ({p95['stock'] / p95[profile]:4.1f}x faster)"
+            for profile in PROFILES if profile != "stock"))
 
 
 if __name__ == "__main__":

@@ -73,10 +73,10 @@ go_build() {
   local dir=$1 context=$2 module module_dir module_time file
   # shellcheck source=/dev/null
   . "$images_dir/$dir/go-build.env"
-  module=$(step "$dir" go mod download -json "$GO_MODULE@$GO_MODULE_VERSION")
-  module_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])' <<<"$module")
-  # The release time, from the proxy's .info file: a reproducible BuildDate.
-  module_time=$(python3 -c 'import json, sys; print(json.load(open(json.load(sys.stdin)["Info"]))["Time"])' <<<"$module")
+  module=$(step "$dir" "$root/scripts/go-build.sh" --info "$GO_MODULE@$GO_MODULE_VERSION")
+  module_dir=$(head -1 <<<"$module")
+  # The release time, not the build's: a reproducible BuildDate.
+  module_time=$(tail -1 <<<"$module")
   local version=github.com/prometheus/common/version
   rm -rf "$context"
   GO_TAGS=$GO_TAGS GO_LDFLAGS="-s -w -X $version.Version=$VERSION -X $version.Branch=HEAD
