@@ -52,8 +52,7 @@ def docker(*args: str, check: bool = True) -> str:
 
 # The original request's Prometheus timings; every other setting stays ours.
 STOCK_PROMETHEUS = {"prometheus_scrape_interval": "15s", "prometheus_scrape_timeout": "10s",
-                    "prometheus_evaluation_interval": "15s", "prometheus_consul_refresh_interval": "30s",
-                    "prometheus_discovery_reload_interval": "5s"}
+                    "prometheus_evaluation_interval": "15s", "prometheus_consul_refresh_interval": "30s"}
 
 
 def seconds(duration: str) -> float:
@@ -168,7 +167,7 @@ class Lab:
                         image("consul_image", "hashicorp/consul:1.21"), "agent", "-dev", "-client=0.0.0.0",
                         "-log-level=warn", *[arg for hcl in settings for arg in ("-hcl", hcl)])
 
-    def prometheus(self, sandbox: str, config: str, rules: Dict[str, str], reload_interval: str) -> str:
+    def prometheus(self, sandbox: str, config: str, rules: Dict[str, str], flags: List[str]) -> str:
         home = self.workdir / sandbox / "prometheus"
         (home / "rules").mkdir(parents=True, exist_ok=True)
         (home / "prometheus.yml").write_text(config)
@@ -180,8 +179,7 @@ class Lab:
                         *self.tls_mounts(PROMETHEUS_HOME, "prometheus-client"),
                         "--tmpfs", "/prometheus:uid=65534", "--entrypoint", "/bin/prometheus",
                         image("prometheus_image", role_defaults("prometheus")["prometheus_image"]),
-                        f"--config.file={PROMETHEUS_HOME}/prometheus.yml", "--storage.tsdb.path=/prometheus",
-                        f"--scrape.discovery-reload-interval={reload_interval}")
+                        f"--config.file={PROMETHEUS_HOME}/prometheus.yml", "--storage.tsdb.path=/prometheus", *flags)
 
     def alertmanager(self, sandbox: str, config: str, web_config: str) -> str:
         home = self.workdir / sandbox / "alertmanager"
@@ -199,16 +197,16 @@ class Lab:
 
     def monitor(self, name: str, address: str, consul_port: int, prometheus_port: int, prometheus_vars: dict,
                 rules: Dict[str, str], alertmanager_vars: Optional[dict] = None) -> "PrometheusAPI":
-        """A monitoring host as the roles deploy it: Consul, Alertmanager when asked for, then Prometheus."""
+        """A monitoring host as the roles deploy it: Consul, Alertmanager when asked for, then Prometheus.
+        ``prometheus_vars`` are role variables, and "flags" more Prometheus flags, space-separated."""
         sandbox = self.sandbox(name, address, {consul_port: 8500, prometheus_port: 9090})
         self.consul(sandbox)
         ConsulCatalog(consul_port).wait_for_leader()
         if alertmanager_vars is not None:
             self.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
                               render("alertmanager", "web.yml.j2", address, {}))
-        reload_interval = {**role_defaults("prometheus"), **prometheus_vars}["prometheus_discovery_reload_interval"]
         self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules,
-                        reload_interval)
+                        prometheus_vars.get("flags", "").split())
         prometheus = PrometheusAPI(prometheus_port)
         prometheus.wait_ready()
         return prometheus

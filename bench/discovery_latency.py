@@ -12,7 +12,9 @@ After the largest round, our profile holds every target for --hold seconds and r
 scrape durations: the default interval must keep p99 under 1 s at 500 nodes.
 
 A candidate setting is measured in the same run as a further profile: ours with some role
-variables changed, for example --candidate reload-1s:prometheus_discovery_reload_interval=1s.
+variables changed, or with more Prometheus flags ("flags", space-separated), for example
+--candidate refresh-1s:prometheus_consul_refresh_interval=1s or
+--candidate reload-1s:flags=--scrape.discovery-reload-interval=1s.
 
     bench/discovery_latency.py [--sizes 10 100 500] [--spread 30] [--hold 60] [--candidate NAME:VAR=VALUE[,VAR=VALUE]]
 """
@@ -167,7 +169,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hold-only", action="store_true", help="skip the latency rounds")
     parser.add_argument("--candidate", type=candidate, action="append", default=[],
-                        help="a further profile: ours with role variables changed, NAME:VAR=VALUE[,VAR=VALUE]")
+                        help="a further profile: ours with role variables (or flags) changed, NAME:VAR=VALUE[,VAR=VALUE]")
     args = parser.parse_args()
     PROFILES.update(args.candidate)
     rng = random.Random(args.seed)
