@@ -94,11 +94,12 @@ class GrafanaClient:
             raise GrafanaError("Grafana at %s is unreachable: %s" % (self.base, reason))
 
     # folders ----------------------------------------------------------------------
-    def folder_by_title(self, title):
-        for folder in self.request("GET", "/api/folders") or []:
-            if folder.get("title") == title:
-                return folder
-        return None
+    def folders_by_title(self, title):
+        """Top-level folders with this title: Grafana 11.3 and later allow several."""
+        return [folder for folder in self.request("GET", "/api/folders") or [] if folder.get("title") == title]
+
+    def folder(self, uid):
+        return self.request("GET", "/api/folders/%s" % quote(uid, safe=""), allow_404=True)
 
     def create_folder(self, title, uid=None):
         payload = {"title": title}

@@ -16,6 +16,7 @@ description:
     once, when it is created, so the key is returned only then; keep it (the C(grafana) role writes it
     to a 0600 file on the controller) and set O(regenerate_token=true) when it was lost.
   - Managing service accounts needs an organisation Admin, such as the admin user with basic auth.
+  - Checked against Grafana 12.1's source and HTTP API.
 options:
   name:
     description: The service account's name.
@@ -31,7 +32,9 @@ options:
     type: bool
     default: false
   token_name:
-    description: The name of a token the account should have.
+    description:
+      - The name of a token the account should have.
+      - Grafana requires token names to be unique in the organisation, across all service accounts.
     type: str
   token_seconds_to_live:
     description: The lifetime of a token created by this module; 0 means it does not expire.
@@ -90,6 +93,17 @@ token_key:
 from ansible_collections.masa.monitoring.plugins.module_utils._grafana import GrafanaClient, GrafanaError, grafana_module
 
 
+# Grafana's 400 answers for names it already holds (pkg/services/serviceaccounts/models.go).
+CONFLICTS = {
+    "serviceaccounts.ErrAlreadyExists":
+        "Grafana already has a service account whose login matches %(name)r (logins ignore case and turn spaces into "
+        "dashes). Use that account's exact name, or another name",
+    "serviceaccounts.ErrTokenAlreadyExists":
+        "another service account in this organisation already has a token named %(token_name)r, and Grafana requires "
+        "token names to be unique in an organisation. Choose another token_name",
+}
+
+
 class ServiceAccount:
     def __init__(self, module):
         self.module = module
@@ -115,7 +129,9 @@ class ServiceAccount:
                 after = self.shown(current, tokens)
                 result["service_account"] = current or {}
         except GrafanaError as exc:
-            self.module.fail_json(msg=str(exc), status=exc.status)
+            conflict = CONFLICTS.get(exc.body.get("messageId"))
+            message = conflict % self.params if conflict else str(exc)
+            self.module.fail_json(msg=message, status=exc.status)
         result["changed"] = result["changed"] or before != after
         if self.module._diff:
             result["diff"] = dict(before=before, after=after)
