@@ -48,7 +48,7 @@ PROFILES = {
 
 def candidate(text: str) -> tuple:
     """NAME:VAR=VALUE[,VAR=VALUE] -> (NAME, {VAR: VALUE})"""
-    name, _, settings = text.partition(":")
+    name, _sep, settings = text.partition(":")
     pairs = [setting.split("=", 1) for setting in settings.split(",") if setting]
     if not name or not pairs or any(len(pair) != 2 for pair in pairs):
         raise argparse.ArgumentTypeError(f"{text!r}: expected NAME:VAR=VALUE[,VAR=VALUE]")

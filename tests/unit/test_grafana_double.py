@@ -59,12 +59,12 @@ def test_a_403_names_the_permission_the_route_needs(grafana):
 def test_a_save_answers_with_what_grafana_stored(grafana):
     """pkg/api/dashboard.go postDashboard: status, slug, version, id, uid, url and folderUid;
     the title and uid are trimmed first (dashboard_service.go ValidateBasicDashboardProperties)."""
-    _, made = folder(grafana, "Masa")
+    made = folder(grafana, "Masa")[1]
     status, body = save(grafana, {"uid": " fleet ", "title": "  Oracle fleet: nodes  "}, folderUid=made["uid"])
     assert status == 200
     assert body == {"id": body["id"], "uid": "fleet", "url": "/d/fleet/oracle-fleet-nodes", "status": "success",
                     "version": 1, "slug": "oracle-fleet-nodes", "folderUid": made["uid"]}
-    _, stored = grafana.handle("GET", "/api/dashboards/uid/fleet", ADMIN, None)
+    stored = grafana.handle("GET", "/api/dashboards/uid/fleet", ADMIN, None)[1]
     assert stored["dashboard"]["title"] == "Oracle fleet: nodes"
     assert stored["meta"]["folderUid"] == made["uid"] and stored["meta"]["folderTitle"] == "Masa"
     assert stored["meta"]["url"] == "/d/fleet/oracle-fleet-nodes" and stored["meta"]["version"] == 1
@@ -73,7 +73,7 @@ def test_a_save_answers_with_what_grafana_stored(grafana):
 def test_a_dashboard_in_no_folder_reports_the_general_folder(grafana):
     """pkg/api/dashboard.go GetDashboard: folderTitle "General" when the dashboard has no folder."""
     save(grafana, {"uid": "root", "title": "Root"})
-    _, stored = grafana.handle("GET", "/api/dashboards/uid/root", ADMIN, None)
+    stored = grafana.handle("GET", "/api/dashboards/uid/root", ADMIN, None)[1]
     assert stored["meta"]["folderTitle"] == "General" and stored["meta"]["folderUid"] == ""
 
 
@@ -145,14 +145,14 @@ def test_delete_answers_with_the_uid(grafana):
 def test_folders_nest_and_titles_repeat(grafana):
     """PR #90687 (titles not unique); pkg/api/folder.go GetFolders lists the children of parentUid,
     the root by default; CreateFolder takes parentUid; GetFolderByUID 404s with not-found."""
-    _, first = folder(grafana, "Masa")
+    first = folder(grafana, "Masa")[1]
     status, second = folder(grafana, "Masa")
     assert status == 200 and second["uid"] != first["uid"]
-    _, child = folder(grafana, "Nodes", parentUid=first["uid"])
+    child = folder(grafana, "Nodes", parentUid=first["uid"])[1]
     assert child["parentUid"] == first["uid"]
-    _, root = grafana.handle("GET", "/api/folders", ADMIN, None, {})
+    root = grafana.handle("GET", "/api/folders", ADMIN, None, {})[1]
     assert sorted(f["uid"] for f in root) == sorted([first["uid"], second["uid"]])
-    _, nested = grafana.handle("GET", "/api/folders", ADMIN, None, {"parentUid": first["uid"]})
+    nested = grafana.handle("GET", "/api/folders", ADMIN, None, {"parentUid": first["uid"]})[1]
     assert [f["uid"] for f in nested] == [child["uid"]]
     assert grafana.handle("GET", f"/api/folders/{child['uid']}", ADMIN, None)[1]["title"] == "Nodes"
     assert grafana.handle("GET", "/api/folders/nowhere", ADMIN, None) == (
