@@ -25,7 +25,18 @@ class _Children(dict):
         return child
 
 
-class OracleMetrics:
+class EndpointMetrics:
+    """What every SDK endpoint exports: its registry, and its certificate's expiry."""
+
+    def __init__(self, registry: Optional[CollectorRegistry] = None):
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.certificate_not_after = Gauge(
+            "tls_certificate_not_after_seconds", "Expiry of the metrics endpoint's certificate, Unix time.",
+            namespace="masa", registry=self.registry,
+        )
+
+
+class OracleMetrics(EndpointMetrics):
     """Standard oracle metrics. The hot path goes through cached labelled children.
 
     ``work[outcome]`` and ``latency`` are prometheus_client objects themselves, so an increment
@@ -33,7 +44,7 @@ class OracleMetrics:
     """
 
     def __init__(self, registry: Optional[CollectorRegistry] = None, version: str = "0.0.0", node_id: str = ""):
-        self.registry = registry or CollectorRegistry(auto_describe=True)
+        super().__init__(registry)
         self._started = time.time()
         self.work_total = Counter(
             "work", "Oracle work items done, by outcome.", ["outcome"], namespace=NAMESPACE, registry=self.registry
@@ -61,10 +72,6 @@ class OracleMetrics:
         self.build = Info("build", "Build and version of the oracle service.", namespace=NAMESPACE,
                           registry=self.registry)
         self.build.info({"version": version, "node_id": node_id})
-        self.certificate_not_after = Gauge(
-            "tls_certificate_not_after_seconds", "Expiry of the metrics endpoint's certificate, Unix time.",
-            namespace="masa", registry=self.registry,
-        )
         # Cached labelled children: metrics.work["success"].inc(), metrics.errors["upstream"].inc().
         self.work: Dict[str, Counter] = _Children(self.work_total)
         self.errors: Dict[str, Counter] = _Children(self.errors_total)

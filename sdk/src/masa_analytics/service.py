@@ -14,10 +14,10 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from .consul import ConsulAgent, ConsulError, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
-from .metrics import OracleMetrics
+from .metrics import EndpointMetrics, OracleMetrics
 from .server import MetricsEndpoint
 from .tls import ConfigurationError, TLSFiles, certificate_not_after, server_context
 
@@ -123,11 +123,14 @@ class AnalyticsService:
     reregister_check_seconds = 10.0
     max_backoff_seconds = 30.0
 
-    def __init__(self, config: ServiceConfig, metrics: Optional[OracleMetrics] = None,
-                 consul: Optional[ConsulAgent] = None):
+    def __init__(self, config: ServiceConfig, metrics: Optional[EndpointMetrics] = None,
+                 consul: Optional[ConsulAgent] = None, companions: Sequence[Dict[str, object]] = ()):
+        """``companions`` are further Consul service definitions of this node, registered,
+        kept registered and deregistered with the service."""
         self.config = config
         self.metrics = metrics or OracleMetrics(version=config.version, node_id=config.node_id)
         self.consul = consul or ConsulAgent(config.consul)
+        self.companions = list(companions)
         self.registered = asyncio.Event()
         self.last_consul_error: Optional[str] = None
         self._context = server_context(config.tls)
@@ -178,7 +181,8 @@ class AnalyticsService:
         while True:
             try:
                 if not self.registered.is_set():
-                    await loop.run_in_executor(None, self.consul.register, self.definition())
+                    for definition in [self.definition(), *self.companions]:
+                        await loop.run_in_executor(None, self.consul.register, definition)
                     self.registered.set()
                     self.last_consul_error = None
                     backoff = 0.5
@@ -220,11 +224,12 @@ class AnalyticsService:
             except asyncio.CancelledError:
                 pass
             self._registration = None
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, self.consul.deregister, self.config.service_id)
-                log.info("deregistered %s", self.config.service_id)
-            except ConsulError as exc:
-                log.warning("could not deregister %s: %s", self.config.service_id, exc)
+            for service_id in [self.config.service_id, *(companion["ID"] for companion in self.companions)]:
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, self.consul.deregister, service_id)
+                    log.info("deregistered %s", service_id)
+                except ConsulError as exc:
+                    log.warning("could not deregister %s: %s", service_id, exc)
             self.registered.clear()
             if self.config.drain_seconds > 0:
                 await asyncio.sleep(self.config.drain_seconds)
