@@ -219,7 +219,7 @@ class Lab:
                         "-e", f"MASA_TLS_CA={tls}/ca.crt", "-e", f"MASA_TLS_CERT={tls}/node.crt",
                         "-e", f"MASA_TLS_KEY={tls}/node.key", "-e", f"MASA_METRICS_PORT={first_port}",
                         "-e", f"MASA_NODE_ID={name}", "-e", f"MASA_ADVERTISE_ADDRESS={address}",
-                        "-e", "MASA_CONSUL_REGISTER=false",
+                        "-e", "MASA_CONSUL_REGISTER=false", "--entrypoint", "masa-oracle-node",
                         image("oracle_node_image", "masa/oracle-node:latest"), "--fleet", str(count),
                         "--log-level", "warning")
 

@@ -22,15 +22,17 @@ hash_label=io.masa.build-hash
 log() { printf 'images: %s\n' "$*" >&2; }
 
 # role variable | official image | local image (the official name when built from Go) | build directory
+# | the setting written when the image can be neither pulled nor built
 catalogue() {
   cat <<'EOF'
-docker_host_sandbox_image busybox:1.37 masa/debian-base:bookworm base
-consul_image hashicorp/consul:1.21 masa/consul:1.8.7 consul
-prometheus_image prom/prometheus:v3.5.0 prom/prometheus:v3.5.0 prometheus
-alertmanager_image prom/alertmanager:v0.28.1 prom/alertmanager:v0.28.1 alertmanager
-node_exporter_image prom/node-exporter:v1.9.1 prom/node-exporter:v1.9.1 node-exporter
-oracle_node_image - masa/oracle-node:latest oracle-node
-grafana_image grafana/grafana-oss:12.1.0 - -
+docker_host_sandbox_image busybox:1.37 masa/debian-base:bookworm base -
+consul_image hashicorp/consul:1.21 masa/consul:1.8.7 consul -
+prometheus_image prom/prometheus:v3.5.0 prom/prometheus:v3.5.0 prometheus -
+alertmanager_image prom/alertmanager:v0.28.1 prom/alertmanager:v0.28.1 alertmanager -
+node_exporter_image prom/node-exporter:v1.9.1 prom/node-exporter:v1.9.1 node-exporter -
+oracle_node_image - masa/oracle-node:latest sdk -
+oracle_node_masa_image masaengineering/oracle:v0.8.9 - - oracle_node_kind:simulated
+grafana_image grafana/grafana-oss:12.1.0 - - grafana_enabled:false
 EOF
 }
 
@@ -115,10 +117,12 @@ build_base() {
 }
 
 build_service() {
-  local tag=$1 dir=$2 context want
+  local tag=$1 dir=$2 context want dockerfile
   context="$images_dir/$dir"
-  [ "$dir" = oracle-node ] && context="$root/sdk"
-  want=$(inputs_hash "$context")-$(sha256sum "$images_dir/$dir/Dockerfile" | cut -c1-8)
+  # The SDK's image has its Dockerfile in the SDK, which the collection ships to build on hosts.
+  [ "$dir" = sdk ] && context="$root/sdk"
+  dockerfile="$context/Dockerfile"
+  want=$(inputs_hash "$context")-$(sha256sum "$dockerfile" | cut -c1-8)
   if [ "$(image_label "$tag")" = "$want" ]; then
     log "$tag is up to date"
     return
@@ -129,7 +133,7 @@ build_service() {
   fi
   log "building $tag"
   step "$dir" docker build -q --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
-    -f "$images_dir/$dir/Dockerfile" -t "$tag" "$context" >/dev/null
+    -f "$dockerfile" -t "$tag" "$context" >/dev/null
 }
 
 pull() {
@@ -139,10 +143,10 @@ pull() {
 main() {
   docker info >/dev/null 2>&1 || { log "no Docker engine answers: run scripts/docker-engine.sh"; exit 1; }
   mkdir -p "$(dirname "$vars_file")"
-  local out base_ready=0 grafana_line
+  local out base_ready=0
   out=$(mktemp)
   printf '%s\n' "---" "# Written by scripts/images.sh: which image each role runs on this machine." >"$out"
-  while read -r var official local_tag dir; do
+  while read -r var official local_tag dir fallback; do
     # An image under the official name that carries our build label is ours, not the official one.
     if { docker image inspect "$official" >/dev/null 2>&1 && [ -z "$(image_label "$official")" ]; } \
       || pull "$official"; then
@@ -152,10 +156,11 @@ main() {
       [ $base_ready = 1 ] || { build_base; base_ready=1; }
       [ "$dir" = base ] || build_service "$local_tag" "$dir"
       printf '%s: %s\n' "$var" "$local_tag" >>"$out"
+      # Built here already: the oracle_node role need not build it again on this engine.
+      [ "$dir" != sdk ] || printf '%s\n' "oracle_node_image_build: false" >>"$out"
     else
-      grafana_line="${var%_image}"
-      log "$official is not available and cannot be built here: $grafana_line is skipped"
-      printf '%s_enabled: false\n' "$grafana_line" >>"$out"
+      log "$official is not available and cannot be built here: ${fallback/:/ is }"
+      printf '%s: %s\n' "${fallback%%:*}" "${fallback#*:}" >>"$out"
     fi
   done < <(catalogue)
   mv "$out" "$vars_file"

@@ -17,8 +17,11 @@ def test_tarball_leaves_out_development_files_and_every_plugin_has_docs(tmp_path
                    check=True, capture_output=True, text=True)
     tarball = next(tmp_path.glob("masa-monitoring-*.tar.gz"))
     names = tarfile.open(tarball).getnames()
-    for unwanted in ("tests/", "molecule/", ".venv/", ".state/", ".collections/", "sdk/", ".git/"):
+    for unwanted in ("tests/", "molecule/", ".venv/", ".state/", ".collections/", "sdk/tests/", ".git/"):
         assert not any(name.startswith(unwanted) for name in names), unwanted
+    assert not any("__pycache__" in name or ".egg-info" in name for name in names)
+    # The oracle_node role builds the SDK's image on each host from the SDK the collection ships.
+    assert {"sdk/Dockerfile", "sdk/src/masa_analytics/sidecar.py"} <= set(names)
     assert not any(name.endswith((".tfstate", ".tfstate.backup")) for name in names)
     assert "roles/prometheus/files/rules/oracle.yml" in names
 
