@@ -4,6 +4,8 @@ masa-node (github.com/masa-finance/masa-oracle) cannot be built from the project
 module proxy does not serve its module. This stand-in answers the routes the analytics sidecar
 reads with the shapes recorded from a real v0.8.9 node (built from the repository's v0.8.9 tag and
 run offline, API_ENABLED=true): field names, types, omitted zeros, status codes and messages.
+Like the real node, /api/v1/peers and /api/v1/peer/addresses list the node itself too. It has no
+/status page: v0.8.9 exits when /status is served without TWITTER_ACCOUNTS, and nothing reads it.
 Its uptime grows with time; its peer id, protocol version and peers come from the command line.
 
     python tests/masa_node_double.py --port 8080 --peer-id 16Uiu2HAm... --peers 2 --version v0.8.4
@@ -19,8 +21,9 @@ from typing import Any, Dict, Tuple
 
 
 class NodeDouble:
-    def __init__(self, peer_id: str, peers: int, version: str, eth_address: str):
+    def __init__(self, peer_id: str, peers: int, version: str, eth_address: str, address: str):
         self.peer_id = peer_id
+        self.address = address
         self.peers = peers
         self.version = version
         self.eth_address = eth_address
@@ -29,7 +32,7 @@ class NodeDouble:
 
     def node_data(self) -> Dict[str, Any]:
         uptime = int((time.time() - self.started) * 1e9)
-        address = f"/ip4/127.0.0.1/udp/4001/quic-v1/p2p/{self.peer_id}"
+        address = f"/ip4/{self.address}/udp/4001/quic-v1/p2p/{self.peer_id}"
         return {"multiaddrs": [address], "multiaddrsString": address, "peerId": self.peer_id,
                 "firstJoined": self.joined, "lastJoined": self.joined, "lastUpdated": self.joined,
                 "uptime": uptime, "uptimeStr": "0 minutes", "accumulatedUptime": uptime,
@@ -44,14 +47,12 @@ class NodeDouble:
         route = path.split("?", 1)[0]
         if route == "/health":
             return 200, "application/json; charset=utf-8", json.dumps({"success": True})
-        if route == "/status":
-            return 200, "text/html; charset=utf-8", (
-                f'<html><body><table><tr><td><span id="nodeId">{self.peer_id}</span></td></tr>'
-                f'<tr><td><span id="totalPeers">{self.peers}</span></td></tr></table></body></html>')
         if route == "/auth":
             return 200, "application/json; charset=utf-8", json.dumps({"message": "test-double-jwt", "success": True})
-        if route == "/api/v1/peers":
-            data = [{"peerId": self.peer_id}] + [{"peerId": f"{self.peer_id}-peer{i}"} for i in range(1, self.peers)]
+        if route in ("/api/v1/peers", "/api/v1/peer/addresses"):
+            ids = [self.peer_id] + [f"{self.peer_id}-peer{i}" for i in range(1, self.peers + 1)]
+            data = [{"peerId": peer, "peerAddress": f"/ip4/{self.address}/udp/4001/quic-v1/p2p/{peer}"}
+                    if route.endswith("addresses") else {"peerId": peer} for peer in ids]
             return 200, "application/json; charset=utf-8", json.dumps(
                 {"data": data, "success": True, "totalCount": len(data)})
         if route == "/api/v1/node/data":
@@ -68,11 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--peer-id", required=True)
-    parser.add_argument("--peers", type=int, default=1, help="the totalCount of /api/v1/peers (it lists itself)")
+    parser.add_argument("--peers", type=int, default=0, help="other nodes it tracks (its peer lists add itself)")
+    parser.add_argument("--address", default="127.0.0.1", help="the IPv4 address in its multiaddrs")
     parser.add_argument("--version", default="v0.8.4", help="the protocol version in node data")
     parser.add_argument("--eth-address", default="0x0000000000000000000000000000000000000001")
     args = parser.parse_args()
-    node = NodeDouble(args.peer_id, args.peers, args.version, args.eth_address)
+    node = NodeDouble(args.peer_id, args.peers, args.version, args.eth_address, args.address)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the http.server API

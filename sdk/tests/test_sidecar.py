@@ -21,6 +21,7 @@ from masa_analytics.service import ServiceConfig
 from masa_analytics.tls import ConfigurationError, TLSFiles
 
 PEER = "16Uiu2HAmTestPeer"
+ADDRESS = "10.0.0.5"
 NODE_DATA = {"peerId": PEER, "multiaddrs": [], "firstJoined": 1700000000, "lastJoined": 1700000100,
              "lastUpdated": 1700000200, "uptime": 90_000_000_000, "accumulatedUptime": 7_200_000_000_000,
              "ethAddress": "0xabc", "isActive": True, "isStaked": True, "isValidator": False,
@@ -31,8 +32,10 @@ NODE_DATA = {"peerId": PEER, "multiaddrs": [], "firstJoined": 1700000000, "lastJ
 def healthy_routes() -> Dict[str, Callable[[], tuple]]:
     return {
         "/health": lambda: (200, {"success": True}),
-        "/status": lambda: (200, f'<html><span id="nodeId">{PEER}</span><span id="totalPeers">2</span></html>'),
-        "/api/v1/peers": lambda: (200, {"success": True, "data": [{"peerId": "a"}, {"peerId": "b"}], "totalCount": 2}),
+        "/api/v1/peer/addresses": lambda: (200, {"success": True, "totalCount": 3, "data": [
+            {"peerId": "other-a", "peerAddress": "/ip4/10.0.0.7/udp/4001/quic-v1/p2p/other-a"},
+            {"peerId": PEER, "peerAddress": f"/ip4/{ADDRESS}/udp/4001/quic-v1/p2p/{PEER}"},
+            {"peerId": "other-b", "peerAddress": "/ip4/10.0.0.8/udp/4001/quic-v1/p2p/other-b"}]}),
         f"/api/v1/node/data/{PEER}": lambda: (200, {"success": True, "data": dict(NODE_DATA)}),
         "/api/v1/node/data": lambda: (200, {"success": True, "data": [dict(NODE_DATA), {"isActive": False}],
                                             "pageNbr": 0, "total": 1, "totalRecords": 2}),
@@ -77,8 +80,9 @@ def node():
     fake.close()
 
 
-def watcher(url: str, timeout: float = 0.5, max_body: int = 1 << 20) -> Sidecar:
-    return Sidecar(SidecarConfig(NodeAPISettings(url=url, timeout=timeout, max_body_bytes=max_body)), NodeMetrics())
+def watcher(url: str, timeout: float = 0.5, max_body: int = 1 << 20, **config) -> Sidecar:
+    settings = NodeAPISettings(url=url, timeout=timeout, max_body_bytes=max_body)
+    return Sidecar(SidecarConfig(settings, **dict(dict(address=ADDRESS), **config)), NodeMetrics())
 
 
 def value(sidecar: Sidecar, name: str, labels=None):
@@ -126,12 +130,23 @@ def test_a_500_reports_the_node_down(node):
 
 
 def test_invalid_json_is_counted_and_the_rest_still_read(node):
-    node.routes["/api/v1/peers"] = lambda: (200, "{not json")
+    node.routes["/api/v1/node/data"] = lambda: (200, "{not json")
     sidecar = watcher(node.url)
     sidecar.poll()
     assert value(sidecar, "masa_node_up") == 1 and errors(sidecar, "invalid_json") == 1
-    assert value(sidecar, "masa_node_peers") is None
+    assert value(sidecar, "masa_node_known_nodes") is None
     assert value(sidecar, "masa_node_returned_tweets_total") == 42
+
+
+def test_the_node_is_found_by_its_address_or_by_the_peer_id_given(node, caplog):
+    sidecar = watcher(node.url, address="10.9.9.9")
+    with caplog.at_level(logging.WARNING, logger="masa_analytics.sidecar"):
+        sidecar.poll()
+    assert errors(sidecar, "schema") == 1 and "set MASA_NODE_PEER_ID" in caplog.text
+    assert value(sidecar, "masa_node_peers") == 3
+    named = watcher(node.url, address="10.9.9.9", peer_id=PEER)
+    named.poll()
+    assert errors(named, "schema") == 0 and value(named, "masa_node_peers") == 2
 
 
 def test_a_body_of_many_megabytes_is_not_read_into_memory(node):
@@ -187,7 +202,7 @@ def test_the_state_is_logged_once_per_change(node, caplog):
         node.routes["/health"] = healthy_routes()["/health"]
         sidecar.poll()
     states = [record.getMessage() for record in caplog.records]
-    assert states == ["node API up", "node API down (http_status: /health answered 500)", "node API up"]
+    assert states == ["node API up", "node API down: http_status (/health answered 500)", "node API up"]
     assert errors(sidecar, "http_status") == 3
 
 

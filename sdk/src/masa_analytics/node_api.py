@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import socket
 import time
 import urllib.parse
@@ -17,7 +16,6 @@ from typing import Any, Dict, List, Optional, Tuple
 
 # Why a node API call failed; each is a value of the poll_errors_total "reason" label.
 REASONS = ("refused", "timeout", "unreachable", "http_status", "too_large", "invalid_json", "schema", "auth")
-PEER_ID = re.compile(r'<span id="nodeId">\s*([^<\s]+)\s*</span>')
 
 
 class PollError(Exception):
@@ -154,7 +152,3 @@ def typed_fields(data: Any) -> Tuple[Dict[str, Any], List[str]]:
                 wrong.append(name)
     return fields, wrong
 
-
-def peer_id_from_status(html: str) -> Optional[str]:
-    match = PEER_ID.search(html)
-    return match.group(1) if match else None

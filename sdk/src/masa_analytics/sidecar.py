@@ -26,7 +26,7 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 
 from .metrics import EndpointMetrics
-from .node_api import REASONS, NodeAPI, NodeAPISettings, PollError, Reading, peer_id_from_status, typed_fields
+from .node_api import REASONS, NodeAPI, NodeAPISettings, PollError, Reading, typed_fields
 from .service import AnalyticsService, ServiceConfig
 from .tls import ConfigurationError
 
@@ -51,10 +51,13 @@ COUNTER_FIELDS = {"returned_tweets": ("returnedTweets", "Tweets the node has ret
 @dataclass
 class SidecarConfig:
     api: NodeAPISettings
-    # One second: a stopped node shows within a second, under the 2 s alert window, for five
+    # One second: a stopped node shows within a second, under the 2 s alert window, for four
     # small GETs a second that the node answers in milliseconds.
     interval: float = 1.0
     api_service_name: str = "masa-node"
+    # The node's peer id; when unset, the tracked node whose address is ``address`` is this node.
+    peer_id: Optional[str] = None
+    address: Optional[str] = None
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "SidecarConfig":
@@ -70,7 +73,8 @@ class SidecarConfig:
             raise ConfigurationError("MASA_NODE_TIMEOUT must be above 0 and below MASA_NODE_POLL_INTERVAL")
         return cls(api=NodeAPISettings(url=env.get("MASA_NODE_API_URL", "http://127.0.0.1:8080"), timeout=timeout,
                                        max_body_bytes=max_body),
-                   interval=interval, api_service_name=env.get("MASA_NODE_API_SERVICE_NAME", "masa-node"))
+                   interval=interval, api_service_name=env.get("MASA_NODE_API_SERVICE_NAME", "masa-node"),
+                   peer_id=env.get("MASA_NODE_PEER_ID") or None, address=env.get("MASA_ADVERTISE_ADDRESS") or None)
 
 
 class NodeMetrics(EndpointMetrics):
@@ -92,8 +96,9 @@ class NodeMetrics(EndpointMetrics):
         reading = self.reading
         yield GaugeMetricFamily(f"{NAMESPACE}_up", "1 when the node's API answers /health.", value=int(reading.up))
         if reading.peers is not None:
-            yield GaugeMetricFamily(f"{NAMESPACE}_peers", "Peers the node reports.", value=reading.peers)
-        for name, value, documentation in (("known_nodes", reading.known_nodes, "Nodes this node knows of."),
+            yield GaugeMetricFamily(f"{NAMESPACE}_peers", "Other nodes the node tracks.", value=reading.peers)
+        for name, value, documentation in (("known_nodes", reading.known_nodes,
+                                            "Nodes the node tracks, itself included."),
                                            ("known_active_nodes", reading.active_nodes,
                                             "Active nodes among the first page (25) of those this node lists.")):
             if value is not None:
@@ -130,10 +135,10 @@ class Sidecar:
         self.api = NodeAPI(config.api)
         self.state = "starting"
 
-    def timed(self, route: str, path: str, as_json: bool = True):
+    def timed(self, route: str, path: str):
         started = time.monotonic()
         try:
-            return self.api.get_json(path) if as_json else self.api.get_text(path)
+            return self.api.get_json(path)
         finally:
             self.metrics.request_duration.labels(route).observe(time.monotonic() - started)
 
@@ -145,33 +150,42 @@ class Sidecar:
             reading.up = isinstance(health, dict) and health.get("success") is True
             if not reading.up:
                 raise PollError("schema", "/health did not answer success")
-            status, html = self.timed("/status", "/status", as_json=False)
-            reading.peer_id = peer_id_from_status(html) if status == 200 else None
         except PollError as error:
             self.metrics.poll_errors.labels(error.reason).inc()
             self.metrics.reading = reading
-            self.note(f"node API down ({error})")
+            self.note(f"node API down: {error.reason}", error.detail)
             return reading
         for part in (self.read_peers, self.read_own_data, self.read_known_nodes):
             try:
                 part(reading)
             except PollError as error:
                 self.metrics.poll_errors.labels(error.reason).inc()
-                problems.append(str(error))
+                problems.append((error.reason, error.detail))
         self.metrics.reading = reading
-        self.note("node API up" + (f", but {'; '.join(problems)}" if problems else ""))
+        self.note("node API up" + (f", but {'; '.join(sorted(reason for reason, _ in problems))}" if problems else ""),
+                  "; ".join(detail for _, detail in problems))
         return reading
 
     def read_peers(self, reading: Reading) -> None:
-        answer = self.timed("/api/v1/peers", "/api/v1/peers")
-        count = answer.get("totalCount") if isinstance(answer, dict) else None
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise PollError("schema", "/api/v1/peers has no totalCount number")
-        reading.peers = count
+        """The tracked nodes with their first address; this node is the one at its own address.
+        (The /status page names the peer id, but v0.8.9 exits when it serves /status without
+        TWITTER_ACCOUNTS set, so the sidecar never asks for it.)"""
+        answer = self.timed("/api/v1/peer/addresses", "/api/v1/peer/addresses")
+        tracked = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(tracked, list) or not all(isinstance(entry, dict) for entry in tracked):
+            raise PollError("schema", "/api/v1/peer/addresses has no data list")
+        ids = [entry.get("peerId") for entry in tracked if isinstance(entry.get("peerId"), str)]
+        own = self.config.peer_id or next(
+            (entry["peerId"] for entry in tracked
+             if self.config.address and f"/ip4/{self.config.address}/" in str(entry.get("peerAddress"))), None)
+        if own is None and len(ids) == 1:
+            own = ids[0]
+        reading.peer_id = own
+        reading.peers = len([peer for peer in ids if peer != own])
 
     def read_own_data(self, reading: Reading) -> None:
         if not reading.peer_id:
-            raise PollError("schema", "/status names no peer id")
+            raise PollError("schema", "no tracked node is at this node's address; set MASA_NODE_PEER_ID")
         answer = self.timed("/api/v1/node/data/:peerid", "/api/v1/node/data/" + urllib.parse.quote(reading.peer_id))
         fields, wrong = typed_fields(answer.get("data") if isinstance(answer, dict) else None)
         reading.node = fields
@@ -187,9 +201,10 @@ class Sidecar:
         reading.known_nodes = total
         reading.active_nodes = sum(1 for node in page if isinstance(node, dict) and node.get("isActive") is True)
 
-    def note(self, state: str) -> None:
+    def note(self, state: str, detail: str = "") -> None:
+        """Log a state (up, or down by reason) when it changes; the detail only with it."""
         if state != self.state:
-            (log.info if state == "node API up" else log.warning)("%s", state)
+            (log.info if state == "node API up" else log.warning)("%s", f"{state} ({detail})" if detail else state)
             self.state = state
 
     async def run(self, stop: asyncio.Event) -> None:
