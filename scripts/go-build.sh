@@ -14,20 +14,10 @@
 # On failure it names the module, the command and the error, and writes nothing to OUTPUT_DIR.
 set -euo pipefail
 
+# shellcheck source=scripts/_step.sh
+. "$(dirname "$0")/_step.sh"
 log() { printf 'go-build: %s\n' "$*" >&2; }
-
-run() {
-  local errors
-  errors=$(mktemp)
-  if "$@" 2>"$errors"; then
-    rm -f "$errors"
-    return
-  fi
-  tail -20 "$errors" >&2
-  rm -f "$errors"
-  log "$module: '$*' failed"
-  exit 1
-}
+run() { step "$@" || { log "$module: '$*' failed"; exit 1; }; }
 
 # The downloaded module's folder and release time (from the proxy's .info file), or its download error.
 module_info() {

@@ -46,23 +46,20 @@ inputs_hash() {
   {
     (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' ! -path '*.egg-info*' -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum)
-    [ ! -f "$dir/go-build.env" ] || { go version; sha256sum <"$root/scripts/go-build.sh"; }
+    [ ! -f "$dir/go-build.env" ] || { go version; cat "$root/scripts/go-build.sh" "$root/scripts/_step.sh" | sha256sum; }
     docker image inspect -f '{{ .Id }}' "$base_tag"
   } | sha256sum | cut -c1-16
 }
 
-# Runs one build step with its output to the caller; on failure names the component, the command
-# and the error, and stops before any image is tagged.
-step() {
-  local component=$1 errors
+# shellcheck source=scripts/_step.sh
+. "$root/scripts/_step.sh"
+
+# One build step of a component; on failure names the component, the command and the error, and
+# stops before any image is tagged.
+build_step() {
+  local component=$1
   shift
-  errors=$(mktemp)
-  if "$@" 2>"$errors"; then
-    rm -f "$errors"
-    return
-  fi
-  tail -20 "$errors" >&2
-  rm -f "$errors"
+  step "$@" && return
   log "building $component failed: $*"
   log "the previous $component image, if any, is left in place"
   exit 1
@@ -75,7 +72,7 @@ go_build() {
   local dir=$1 context=$2 module module_dir module_time file
   # shellcheck source=/dev/null
   . "$images_dir/$dir/go-build.env"
-  module=$(step "$dir" "$root/scripts/go-build.sh" --info "$GO_MODULE@$GO_MODULE_VERSION")
+  module=$(build_step "$dir" "$root/scripts/go-build.sh" --info "$GO_MODULE@$GO_MODULE_VERSION")
   module_dir=$(head -1 <<<"$module")
   # The release time, not the build's: a reproducible BuildDate.
   module_time=$(tail -1 <<<"$module")
@@ -84,9 +81,9 @@ go_build() {
   GO_TAGS=$GO_TAGS GO_LDFLAGS="-s -w -X $version.Version=$VERSION -X $version.Branch=HEAD
     -X $version.Revision=$GO_MODULE_VERSION -X $version.BuildUser=masa.monitoring@images.sh
     -X $version.BuildDate=$(date -u -d "$module_time" +%Y%m%d-%H:%M:%S)" \
-    step "$dir" "$root/scripts/go-build.sh" "$GO_MODULE@$GO_MODULE_VERSION" "$context" $GO_BINARIES
+    build_step "$dir" "$root/scripts/go-build.sh" "$GO_MODULE@$GO_MODULE_VERSION" "$context" $GO_BINARIES
   for file in $MODULE_FILES; do
-    step "$dir" cp "$module_dir/$file" "$context/"
+    build_step "$dir" cp "$module_dir/$file" "$context/"
   done
 }
 
@@ -132,7 +129,7 @@ build_service() {
     go_build "$dir" "$context"
   fi
   log "building $tag"
-  step "$dir" docker build -q --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
+  build_step "$dir" docker build -q --build-arg "BASE_IMAGE=$base_tag" --label "$hash_label=$want" \
     -f "$dockerfile" -t "$tag" "$context" >/dev/null
 }
 

@@ -7,17 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
 from typing import List, Optional
 
 from . import __version__
-from .service import ServiceConfig
+from .service import run_from_env
 from .sidecar import SidecarConfig, run_sidecar
-from .tls import ConfigurationError
-
-log = logging.getLogger("masa_analytics")
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -28,17 +23,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("sidecar", help="watch one masa-node through its HTTP API")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        service_config = ServiceConfig.from_env()
-        if service_config.version == "0.0.0":
-            service_config.version = __version__
-        asyncio.run(run_sidecar(service_config, SidecarConfig.from_env()))
-    except ConfigurationError as exc:
-        log.error("cannot start: %s", exc)
-        return 2
-    return 0
-
+    return run_from_env(args.log_level, lambda config: run_sidecar(config, SidecarConfig.from_env()))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,10 +15,8 @@ import signal
 import sys
 from typing import List
 
-from . import __version__
 from .consul import ConsulAgent
-from .service import AnalyticsService, ServiceConfig
-from .tls import ConfigurationError
+from .service import AnalyticsService, ServiceConfig, run_from_env
 
 log = logging.getLogger("masa_analytics.oracle_node")
 
@@ -85,18 +83,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between simulated work batches")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not 1 <= args.fleet <= 5000:
         parser.error("--fleet must be between 1 and 5000")
-    try:
-        base = ServiceConfig.from_env()
-        if base.version == "0.0.0":
-            base.version = __version__
-        asyncio.run(run_fleet(fleet_configs(base, args.fleet), args.tick))
-    except ConfigurationError as exc:
-        log.error("cannot start: %s", exc)
-        return 2
-    return 0
+    return run_from_env(args.log_level, lambda base: run_fleet(fleet_configs(base, args.fleet), args.tick))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Sequence
 
 from .consul import ConsulAgent, ConsulError, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
 from .metrics import EndpointMetrics, OracleMetrics
@@ -272,3 +272,20 @@ class AnalyticsService:
         """Make SIGTERM and SIGINT stop (and deregister) the service."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop())
+
+
+def run_from_env(log_level: str, run: Callable[[ServiceConfig], Awaitable[None]]) -> int:
+    """The command lines' common start: logging, the configuration from the environment, then
+    ``run`` in an event loop. A configuration error is logged, and the exit status is 2."""
+    from . import __version__
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = ServiceConfig.from_env()
+        if config.version == "0.0.0":
+            config.version = __version__
+        asyncio.run(run(config))
+    except ConfigurationError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    return 0
