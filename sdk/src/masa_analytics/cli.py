@@ -25,5 +25,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     return run_from_env(args.log_level, lambda config: run_sidecar(config, SidecarConfig.from_env()))
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -151,4 +151,3 @@ def typed_fields(data: Any) -> Tuple[Dict[str, Any], List[str]]:
             else:
                 wrong.append(name)
     return fields, wrong
-

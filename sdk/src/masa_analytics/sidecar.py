@@ -162,8 +162,9 @@ class Sidecar:
                 self.metrics.poll_errors.labels(error.reason).inc()
                 problems.append((error.reason, error.detail))
         self.metrics.reading = reading
-        self.note("node API up" + (f", but {'; '.join(sorted(reason for reason, _ in problems))}" if problems else ""),
-                  "; ".join(detail for _, detail in problems))
+        reasons = sorted(reason for reason, _detail in problems)
+        self.note("node API up" + (f", but {'; '.join(reasons)}" if problems else ""),
+                  "; ".join(detail for _reason, detail in problems))
         return reading
 
     def read_peers(self, reading: Reading) -> None:
