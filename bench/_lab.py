@@ -211,17 +211,33 @@ class Lab:
         prometheus.wait_ready()
         return prometheus
 
-    def oracle_nodes(self, name: str, address: str, count: int, first_port: int) -> str:
-        """``count`` simulated oracles in one SDK process; the benchmark registers them itself."""
+    def sdk_process(self, name: str, node: str, address: str, metrics_port: int, network: List[str],
+                    *command: str) -> str:
+        """A process of the SDK's image serving ``node``'s endpoint; the benchmark registers it itself."""
         tls = "/etc/masa/tls"
-        return self.run(name, "--network", NETWORK, "--ip", address, "--user", CONTAINER_USER,
-                        *self.tls_mounts("/etc/masa", "node"),
+        return self.run(name, *network, "--user", CONTAINER_USER, *self.tls_mounts("/etc/masa", "node"),
                         "-e", f"MASA_TLS_CA={tls}/ca.crt", "-e", f"MASA_TLS_CERT={tls}/node.crt",
-                        "-e", f"MASA_TLS_KEY={tls}/node.key", "-e", f"MASA_METRICS_PORT={first_port}",
-                        "-e", f"MASA_NODE_ID={name}", "-e", f"MASA_ADVERTISE_ADDRESS={address}",
-                        "-e", "MASA_CONSUL_REGISTER=false", "--entrypoint", "masa-oracle-node",
-                        image("oracle_node_image", "masa/oracle-node:latest"), "--fleet", str(count),
-                        "--log-level", "warning")
+                        "-e", f"MASA_TLS_KEY={tls}/node.key", "-e", f"MASA_METRICS_PORT={metrics_port}",
+                        "-e", f"MASA_NODE_ID={node}", "-e", f"MASA_ADVERTISE_ADDRESS={address}",
+                        "-e", "MASA_CONSUL_REGISTER=false", "--entrypoint", command[0],
+                        image("oracle_node_image", "masa/oracle-node:latest"), *command[1:])
+
+    def oracle_nodes(self, name: str, address: str, count: int, first_port: int) -> str:
+        """``count`` simulated oracles in one SDK process."""
+        return self.sdk_process(name, name, address, first_port, ["--network", NETWORK, "--ip", address],
+                                "masa-oracle-node", "--fleet", str(count), "--log-level", "warning")
+
+    def masa_node(self, name: str, address: str, metrics_port: int) -> tuple:
+        """masa-node (its API test double: masa-node cannot be built here) and its analytics sidecar,
+        sharing one network namespace as the oracle_node role runs them. Returns both containers."""
+        sandbox = self.sandbox(name, address, {})
+        node = self.run(f"{name}-node", "--network", f"container:{sandbox}", "--user", CONTAINER_USER,
+                        "-v", f"{REPO / 'tests/masa_node_double.py'}:/opt/masa_node_double.py:ro",
+                        "--entrypoint", "python3", image("oracle_node_image", "masa/oracle-node:latest"),
+                        "/opt/masa_node_double.py", "--address", address)
+        sidecar = self.sdk_process(f"{name}-sidecar", name, address, metrics_port, ["--network", f"container:{sandbox}"],
+                                   "masa-analytics", "--log-level", "WARNING", "sidecar")
+        return node, sidecar
 
 
 class ConsulCatalog:

@@ -9,7 +9,12 @@ Each victim is a real SDK node in its own container, killed with SIGKILL at a st
 The kill time is taken before `docker kill`; the notification time is when the webhook receives
 the first notification that names the victim's node as firing.
 
-    bench/alert_latency.py [--victims 10]
+With --kind masa-node each victim is a masa-node (its API test double: masa-node cannot be built
+here) beside a real analytics sidecar, and only ours runs: no stock rule can see a node whose
+sidecar still answers. The node is killed first (MasaNodeApiDown), then its sidecar
+(OracleNodeDown), so the sidecar's path is compared with the scrape path in the same run.
+
+    bench/alert_latency.py [--victims 10] [--kind simulated|masa-node]
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ PROFILES = {
 
 
 class Notifications:
-    """The webhook: the first time each profile's Alertmanager reports a node's OracleNodeDown firing."""
+    """The webhook: the first time each profile's Alertmanager reports an alert firing for a node,
+    keyed by (profile, alertname, node)."""
 
     def __init__(self) -> None:
         self.first_firing: Dict[tuple, float] = {}
@@ -69,8 +75,8 @@ class Notifications:
                 with lock:
                     for alert in body.get("alerts", []):
                         labels = alert.get("labels", {})
-                        if alert.get("status") == "firing" and labels.get("alertname") == "OracleNodeDown":
-                            received.setdefault((profile, labels.get("node")), arrived)
+                        if alert.get("status") == "firing":
+                            received.setdefault((profile, labels.get("alertname"), labels.get("node")), arrived)
                 self.send_response(200)
                 self.end_headers()
 
@@ -91,44 +97,73 @@ def start_profile(lab: Lab, name: str) -> PrometheusAPI:
                        profile["prometheus"], profile["rules"], alertmanager_vars)
 
 
+def kill_staggered(rng: random.Random, containers: Dict[str, str]) -> Dict[str, float]:
+    """Kill each node's container a few seconds apart; when each was killed."""
+    killed = {}
+    for node, container in containers.items():
+        time.sleep(rng.uniform(2, 6))
+        killed[node] = time.time()
+        docker("kill", container)
+    return killed
+
+
+def report(notifications: Notifications, profile: str, alertname: str, cause: str, killed: Dict[str, float],
+           timeout: float) -> List[float]:
+    wait_until(lambda: all((profile, alertname, node) in notifications.first_firing for node in killed), timeout,
+               interval=1)
+    latencies = [notifications.first_firing[profile, alertname, node] - at for node, at in killed.items()
+                 if (profile, alertname, node) in notifications.first_firing]
+    print(f"{profile:5s}  {cause} to {alertname} at the webhook: {summary(latencies)}   "
+          f"notified {len(latencies)}/{len(killed)}", flush=True)
+    return latencies
+
+
+def simulated_victims(lab: Lab, args: argparse.Namespace, rng: random.Random, notifications: Notifications) -> None:
+    apis = {name: start_profile(lab, name) for name in PROFILES}
+    victims = {f"victim-{i:02d}": f"172.28.0.{30 + i}" for i in range(args.victims)}
+    for node, address in victims.items():
+        lab.oracle_nodes(node, address, 1, VICTIM_PORT)
+        for name in PROFILES:
+            ConsulCatalog(PROFILES[name]["consul_port"]).register(node, address, VICTIM_PORT)
+    for name, api in apis.items():
+        wait_until(lambda api=api: api.value('count(up{job="masa-oracle"} == 1)') >= args.victims, 120,
+                   f"{name}: Prometheus did not scrape every victim", interval=1)
+    print(f"{args.victims} victims scraped by both profiles; killing them a few seconds apart", flush=True)
+    killed = kill_staggered(rng, {node: node for node in victims})
+    ours, stock = (percentile(report(notifications, name, "OracleNodeDown", "kill", killed, timeout), 0.95)
+                   for name, timeout in (("ours", 60), ("stock", 600)))
+    print(f"p95: ours {ours:.1f} s, stock {stock:.1f} s, {stock / ours:.0f}x faster")
+
+
+def masa_node_victims(lab: Lab, args: argparse.Namespace, rng: random.Random, notifications: Notifications) -> None:
+    api = start_profile(lab, "ours")
+    victims = {f"victim-{i:02d}": f"172.28.0.{30 + i}" for i in range(args.victims)}
+    containers = {node: lab.masa_node(node, address, VICTIM_PORT) for node, address in victims.items()}
+    for node, address in victims.items():
+        ConsulCatalog(PROFILES["ours"]["consul_port"]).register(node, address, VICTIM_PORT)
+    wait_until(lambda: api.value('count(masa_node_up{job="masa-oracle"} == 1)') >= args.victims, 120,
+               "ours: Prometheus did not see every node's API up", interval=1)
+    print(f"{args.victims} masa-nodes up behind their sidecars; killing the nodes a few seconds apart", flush=True)
+    node_killed = kill_staggered(rng, {node: pair[0] for node, pair in containers.items()})
+    report(notifications, "ours", "MasaNodeApiDown", "node killed", node_killed, 60)
+    print("killing the sidecars a few seconds apart", flush=True)
+    sidecar_killed = kill_staggered(rng, {node: pair[1] for node, pair in containers.items()})
+    report(notifications, "ours", "OracleNodeDown", "sidecar killed", sidecar_killed, 60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--victims", type=int, default=10)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--kind", choices=("simulated", "masa-node"), default="simulated")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     notifications = Notifications()
-    killed: Dict[str, float] = {}
     try:
         with Lab() as lab:
-            apis = {name: start_profile(lab, name) for name in PROFILES}
-            victims = {f"victim-{i:02d}": f"172.28.0.{30 + i}" for i in range(args.victims)}
-            for node, address in victims.items():
-                lab.oracle_nodes(node, address, 1, VICTIM_PORT)
-                for name in PROFILES:
-                    ConsulCatalog(PROFILES[name]["consul_port"]).register(node, address, VICTIM_PORT)
-            for name, api in apis.items():
-                wait_until(lambda api=api: api.value('count(up{job="masa-oracle"} == 1)') >= args.victims, 120,
-                           f"{name}: Prometheus did not scrape every victim", interval=1)
-            print(f"{args.victims} victims scraped by both profiles; killing them a few seconds apart", flush=True)
-            for node in victims:
-                time.sleep(rng.uniform(2, 6))
-                killed[node] = time.time()
-                docker("kill", node)
-            deadlines = {"ours": 60, "stock": 600}
-            for name, timeout in deadlines.items():
-                wait_until(lambda name=name: all((name, node) in notifications.first_firing for node in victims),
-                           timeout, interval=1)
+            victims = masa_node_victims if args.kind == "masa-node" else simulated_victims
+            victims(lab, args, random.Random(args.seed), notifications)
     finally:
         notifications.close()
-    latencies: Dict[str, List[float]] = {}
-    for name in PROFILES:
-        latencies[name] = [notifications.first_firing[name, node] - at for node, at in killed.items()
-                           if (name, node) in notifications.first_firing]
-        print(f"{name:5s}  kill to OracleNodeDown at the webhook: {summary(latencies[name])}   "
-              f"notified {len(latencies[name])}/{len(killed)}")
-    ours, stock = (percentile(latencies[name], 0.95) for name in PROFILES)
-    print(f"p95: ours {ours:.1f} s, stock {stock:.1f} s, {stock / ours:.0f}x faster")
 
 
 if __name__ == "__main__":

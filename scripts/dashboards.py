@@ -51,7 +51,8 @@ class Board:
 
 
 def oracle_fleet() -> Dict:
-    board = Board("masa-oracle-fleet", "Masa oracle fleet", "Every oracle node: reachability, work, errors, latency.",
+    board = Board("masa-oracle-fleet", "Masa oracle fleet", "Every oracle node: reachability, masa-node's own state as its sidecar reads it, and the "
+                  "work, errors and latency of SDK-instrumented services.",
                   "masa-oracle")
     (board
      .panel("Nodes up", "stat", {"": f"sum(up{{{ORACLE}}})"}, description="Oracle nodes scraped successfully.")
@@ -71,6 +72,32 @@ def oracle_fleet() -> Dict:
                                  'datacenter=~"$datacenter", node=~"$node"}'}, unit="s", width=8)
      .panel("Active alerts", "table",
             {"": 'sum by (alertname, node, severity) (ALERTS{alertstate="firing"}) or vector(0)'}, width=8)
+     .panel("masa-node API up", "stat", {"": f"sum(masa_node_up{{{ORACLE}}})"},
+            description="Nodes whose API answers their sidecar; the rest raise MasaNodeApiDown.")
+     .panel("Protocol versions", "piechart",
+            {"{{protocol_version}}": f"count by (protocol_version) (masa_node_info{{{ORACLE}}})"},
+            description="More than one raises MasaNodeVersionsDiffer.")
+     .panel("Staked and active", "stat", {"staked": f"sum(masa_node_staked{{{ORACLE}}})",
+                                          "active": f"sum(masa_node_active{{{ORACLE}}})"},
+            description="Nodes that report themselves staked, and active.")
+     .panel("Known nodes", "stat", {"": f"max(masa_node_known_nodes{{{ORACLE}}})"},
+            description="The largest node list any node holds, itself included.")
+     .panel("masa-node identity", "table",
+            {"": f"max by (node, peer_id, protocol_version, eth_address) (masa_node_info{{{ORACLE}}})"}, width=24,
+            description="Each node's libp2p peer id, protocol version and Ethereum address.")
+     .panel("masa-node peers", "timeseries", {"{{node}}": f"masa_node_peers{{{ORACLE}}}"}, width=8)
+     .panel("masa-node uptime", "timeseries", {"{{node}}": f"masa_node_uptime_seconds{{{ORACLE}}}"}, unit="s",
+            width=8)
+     .panel("masa-node work", "timeseries", {
+         f"{{{{node}}}} {name.replace('_', ' ')}": f"rate(masa_node_{name}_total{{{ORACLE}}}[$__rate_interval])"
+         for name in ("returned_tweets", "tweet_timeouts", "not_found")}, unit="reqps", width=8)
+     .panel("masa-node API latency p95", "timeseries", {
+         "{{route}}": "histogram_quantile(0.95, sum by (le, route) "
+                      f"(rate(masa_node_api_request_duration_seconds_bucket{{{ORACLE}}}[$__rate_interval])))"},
+            unit="s", width=12)
+     .panel("Sidecar poll errors", "timeseries",
+            {"{{reason}}": f"sum by (reason) (rate(masa_node_poll_errors_total{{{ORACLE}}}[$__rate_interval]))"},
+            unit="reqps", width=12, description="Failed reads of the node's API, by reason.")
      .panel("Work rate by node", "timeseries", {"{{node}}": 'node:masa_oracle_work:rate1m{node=~"$node"}'},
             unit="reqps", width=12)
      .panel("Work by outcome", "timeseries",

@@ -6,7 +6,10 @@ reads with the shapes recorded from a real v0.8.9 node (built from the repositor
 run offline, API_ENABLED=true): field names, types, omitted zeros, status codes and messages.
 Like the real node, /api/v1/peers and /api/v1/peer/addresses list the node itself too. It has no
 /status page: v0.8.9 exits when /status is served without TWITTER_ACCOUNTS, and nothing reads it.
-Its uptime grows with time; its peer id, protocol version and peers come from the command line.
+Its uptime grows with time; its peer id, protocol version and peers come from the command line,
+or, where the oracle_node role runs it in place of masa-node's image (molecule), from the
+environment: PORT as masa-node reads it, MASA_NODE_DOUBLE_ADDRESS for its address, and a peer id
+derived from that address.
 
     python tests/masa_node_double.py --port 8080 --peer-id 16Uiu2HAm... --peers 2 --version v0.8.4
 """
@@ -14,7 +17,9 @@ Its uptime grows with time; its peer id, protocol version and peers come from th
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Tuple
@@ -50,9 +55,10 @@ class NodeDouble:
         if route == "/auth":
             return 200, "application/json; charset=utf-8", json.dumps({"message": "test-double-jwt", "success": True})
         if route in ("/api/v1/peers", "/api/v1/peer/addresses"):
-            ids = [self.peer_id] + [f"{self.peer_id}-peer{i}" for i in range(1, self.peers + 1)]
-            data = [{"peerId": peer, "peerAddress": f"/ip4/{self.address}/udp/4001/quic-v1/p2p/{peer}"}
-                    if route.endswith("addresses") else {"peerId": peer} for peer in ids]
+            tracked = [(self.peer_id, self.address)] + [
+                (f"{self.peer_id}-peer{i}", f"198.51.100.{i}") for i in range(1, self.peers + 1)]
+            data = [{"peerId": peer, "peerAddress": f"/ip4/{address}/udp/4001/quic-v1/p2p/{peer}"}
+                    if route.endswith("addresses") else {"peerId": peer} for peer, address in tracked]
             return 200, "application/json; charset=utf-8", json.dumps(
                 {"data": data, "success": True, "totalCount": len(data)})
         if route == "/api/v1/node/data":
@@ -65,12 +71,21 @@ class NodeDouble:
         return 404, "text/plain", "404 page not found"
 
 
+def derived_peer_id(address: str) -> str:
+    """A stable peer id per address, shaped like libp2p's secp256k1 ids (16Uiu2HAm + 44 base58)."""
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    digest = hashlib.sha256(address.encode()).digest()
+    return "16Uiu2HAm" + "".join(alphabet[byte % 58] for byte in digest + digest[:12])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--peer-id", required=True)
-    parser.add_argument("--peers", type=int, default=0, help="other nodes it tracks (its peer lists add itself)")
-    parser.add_argument("--address", default="127.0.0.1", help="the IPv4 address in its multiaddrs")
+    address = os.environ.get("MASA_NODE_DOUBLE_ADDRESS", "127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    parser.add_argument("--peer-id", default=derived_peer_id(address))
+    parser.add_argument("--peers", type=int, default=int(os.environ.get("MASA_NODE_DOUBLE_PEERS", "2")),
+                        help="other nodes it tracks (its peer lists add itself)")
+    parser.add_argument("--address", default=address, help="the IPv4 address in its multiaddrs")
     parser.add_argument("--version", default="v0.8.4", help="the protocol version in node data")
     parser.add_argument("--eth-address", default="0x0000000000000000000000000000000000000001")
     args = parser.parse_args()

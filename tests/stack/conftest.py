@@ -5,10 +5,12 @@ Every wait is bounded, and every test asserts on what the real services answer.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
@@ -64,3 +66,27 @@ def run_play(*args: str) -> subprocess.CompletedProcess:
 
 def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def webhook_alerts() -> list:
+    """Every alert the webhook sink has received, as (received_at, alert) pairs."""
+    with urllib.request.urlopen(os.environ["MASA_WEBHOOK_SINK"], timeout=5) as response:
+        notifications = json.loads(response.read())
+    return [(n["received_at"], alert) for n in notifications for alert in n["payload"].get("alerts", [])]
+
+
+def instance_state(stack: Stack, host: str, service: str = "masa-oracle") -> str:
+    """The worst check of ``service`` on ``host`` in Consul, or "gone"."""
+    statuses = {check["Status"] for check in stack.consul(f"/v1/health/checks/{service}") if check["Node"] == host}
+    return next((status for status in ("critical", "warning", "passing") if status in statuses), "gone")
+
+
+def fetch_metrics(stack: Stack, address: str) -> bytes:
+    """An oracle node's SDK endpoint, over mTLS with the operator's certificate."""
+    with urllib.request.urlopen(f"https://{address}:9200/metrics", context=stack.tls_context(), timeout=5) as answer:
+        return answer.read()
+
+
+def masa_node_hosts(stack: Stack) -> list:
+    """The oracle nodes that run masa-node: their sidecars register its API as a service of its own."""
+    return sorted({entry["Node"] for entry in stack.consul("/v1/catalog/service/masa-node")})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import wait_for
+from conftest import masa_node_hosts, wait_for
 
 
 def passing_instances(stack, service):
@@ -54,8 +54,16 @@ def test_every_target_is_up_over_mtls(stack):
 
 
 def test_sdk_metrics_reach_prometheus(stack):
-    result = wait_for("oracle work counted",
-                      lambda: stack.query('sum by (node) (masa_oracle_work_total{job="masa-oracle"})'), 60)
-    assert {r["metric"]["node"] for r in result} == set(stack.oracle_nodes)
+    """Beside masa-node, the sidecar's masa_node_* series; on the simulated oracle, its work counter."""
+    def nodes_with(metric):
+        return {r["metric"]["node"] for r in stack.query(f'count by (node) ({metric}{{job="masa-oracle"}})')}
+
+    sidecars = set(masa_node_hosts(stack))
+    simulated = set(stack.oracle_nodes) - sidecars
+    assert sidecars and simulated, f"the scenario runs both kinds: masa-node on {sidecars}, simulated on {simulated}"
+    wait_for("masa_node_info from every sidecar", lambda: nodes_with("masa_node_info"), 60,
+             until=lambda got: got == sidecars)
+    wait_for("oracle work counted on the simulated nodes", lambda: nodes_with("masa_oracle_work_total"), 60,
+             until=lambda got: got == simulated)
     expiry = stack.query("min(masa_tls_certificate_not_after_seconds) - time()")
     assert float(expiry[0]["value"][1]) > 300 * 86400
