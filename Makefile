@@ -45,12 +45,12 @@ images: engine ## Pull the official images, or build offline ones from Debian pa
 
 up: venv images ## Run the whole stack on the local Docker engine
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
-	@$(MAKE) --no-print-directory status
+	@$(BIN)/python scripts/status.py --inventory $(INVENTORY) --wait 60
 
 down: venv ## Remove the stack; PURGE=1 also removes its data volumes
 	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INVENTORY) -e teardown_purge=$(PURGE)
 
-status: venv ## Print where everything is and a health summary
+status: venv ## Print where everything is and a health summary; fails when the stack is degraded
 	$(BIN)/python scripts/status.py --inventory $(INVENTORY)
 
 test: lint sanity unit integration terraform-check molecule ## Run every test

@@ -1,12 +1,14 @@
 """One screen on the running stack: where everything is, and whether it is healthy.
+Exits 0 when healthy and 1 when degraded, so scripts can act on it.
 
-    python scripts/status.py [--inventory inventory/local]
+    python scripts/status.py [--inventory inventory/local] [--wait SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -14,9 +16,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from masa_stack import Stack  # noqa: E402
 
 
+def health(stack: Stack) -> tuple:
+    """Lines on Consul's and Prometheus's view of the stack, and whether it is healthy."""
+    lines, healthy = [], True
+    try:
+        for service, expected in (("masa-oracle", stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
+            entries = stack.consul(f"/v1/health/service/{service}")
+            passing = sum(all(c["Status"] == "passing" for c in e["Checks"]) for e in entries)
+            lines.append(f"  Consul        {service}: {len(entries)} registered, {passing} passing "
+                         f"(expected {len(expected)})")
+            healthy &= passing == len(expected)
+    except Exception as exc:  # a status page reports, it does not crash
+        lines.append(f"  Consul        unreachable: {exc}")
+        healthy = False
+    try:
+        targets = stack.prometheus("/api/v1/targets")["data"]["activeTargets"]
+        up = sum(t["health"] == "up" for t in targets)
+        lines.append(f"  Prometheus    targets: {up} of {len(targets)} up")
+        firing = [a for a in stack.prometheus("/api/v1/alerts")["data"]["alerts"] if a["state"] == "firing"]
+        names = ", ".join(sorted({a["labels"]["alertname"] for a in firing})) or "none"
+        lines.append(f"  Alerts        firing: {len(firing)} ({names})")
+        healthy &= up == len(targets)
+    except Exception as exc:
+        lines.append(f"  Prometheus    unreachable: {exc}")
+        healthy = False
+    return lines, healthy
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inventory", default=None)
+    parser.add_argument("--wait", type=float, default=0,
+                        help="seconds to wait for a degraded stack to become healthy (a fresh one settles in a few)")
     args = parser.parse_args()
     stack = Stack.load(args.inventory)
     monitor = stack.address(stack.monitor)
@@ -28,29 +59,14 @@ def main() -> int:
     print(f"  Consul        https://{host}:8501   token in {stack.state_dir}/secrets/consul/bootstrap.token")
     print(f"  CA            {stack.ca}")
     print(f"  Operator cert {stack.operator_cert[0]} (+ .key)")
-    healthy = True
-    try:
-        for service, expected in (("masa-oracle", stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
-            entries = stack.consul(f"/v1/health/service/{service}")
-            passing = sum(all(c["Status"] == "passing" for c in e["Checks"]) for e in entries)
-            print(f"  Consul        {service}: {len(entries)} registered, {passing} passing (expected {len(expected)})")
-            healthy &= passing == len(expected)
-    except Exception as exc:  # a status page reports, it does not crash
-        print(f"  Consul        unreachable: {exc}")
-        healthy = False
-    try:
-        targets = stack.prometheus("/api/v1/targets")["data"]["activeTargets"]
-        up = sum(t["health"] == "up" for t in targets)
-        print(f"  Prometheus    targets: {up} of {len(targets)} up")
-        firing = [a for a in stack.prometheus("/api/v1/alerts")["data"]["alerts"] if a["state"] == "firing"]
-        names = ", ".join(sorted({a["labels"]["alertname"] for a in firing})) or "none"
-        print(f"  Alerts        firing: {len(firing)} ({names})")
-        healthy &= up == len(targets)
-    except Exception as exc:
-        print(f"  Prometheus    unreachable: {exc}")
-        healthy = False
+    deadline = time.monotonic() + args.wait
+    lines, healthy = health(stack)
+    while not healthy and time.monotonic() < deadline:
+        time.sleep(2)
+        lines, healthy = health(stack)
+    print("\n".join(lines))
     print(f"  Health        {'OK' if healthy else 'DEGRADED'}")
-    return 0
+    return 0 if healthy else 1
 
 
 if __name__ == "__main__":

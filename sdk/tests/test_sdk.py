@@ -138,3 +138,29 @@ def test_refused_token_names_the_permission(monkeypatch):
     monkeypatch.setattr(agent, "request", denied)
     with pytest.raises(ConsulPermissionDenied, match="needs service:write on 'masa-oracle'"):
         agent.register({"Name": "masa-oracle"})
+
+
+@pytest.mark.parametrize("days", [400, 40000], ids=["UTCTime", "GeneralizedTime after 2049"])
+def test_certificate_expiry_is_what_openssl_reads(tmp_path, days):
+    import calendar
+    import subprocess
+    import time
+
+    from masa_analytics.tls import certificate_not_after
+
+    cert = tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(tmp_path / "k.pem"), "-out", str(cert), "-days", str(days), "-subj", "/CN=t"],
+                   check=True, capture_output=True)
+    end = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-enddate"], check=True,
+                         capture_output=True, text=True).stdout.strip().split("=", 1)[1]
+    assert certificate_not_after(cert) == calendar.timegm(time.strptime(end, "%b %d %H:%M:%S %Y GMT"))
+
+
+def test_unreadable_certificate_expiry_is_a_clear_error(tmp_path):
+    from masa_analytics.tls import certificate_not_after
+
+    key_only = tmp_path / "k.pem"
+    key_only.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    with pytest.raises(ConfigurationError, match="cannot read the expiry of the certificate"):
+        certificate_not_after(key_only)

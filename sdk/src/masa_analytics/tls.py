@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional, Tuple
 
 
 class ConfigurationError(Exception):
@@ -63,7 +65,41 @@ def _load_pair(context: ssl.SSLContext, files: TLSFiles) -> None:
 
 
 def certificate_not_after(path: Path) -> float:
-    """The certificate's expiry as a Unix timestamp, read with the standard library only."""
-    # The standard library's decoder keeps the SDK free of a cryptography dependency.
-    info = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
-    return float(ssl.cert_time_to_seconds(info["notAfter"]))
+    """The expiry of the first certificate in a PEM file, as a Unix timestamp. Read from the DER
+    itself (Certificate > TBSCertificate > Validity), so the SDK needs no cryptography package."""
+    try:
+        certificate = _der_items(_der_item(ssl.PEM_cert_to_DER_cert(path.read_text()), 0)[1])
+        tbs = _der_items(certificate[0][1])
+        # TBSCertificate: [0] version (optional), serialNumber, signature, issuer, validity, ...
+        fields = tbs[1:] if tbs[0][0] == _EXPLICIT_VERSION else tbs
+        tag, not_after = _der_items(fields[3][1])[1]
+        moment = time.strptime(not_after.decode("ascii"), "%y%m%d%H%M%SZ" if tag == _UTC_TIME else "%Y%m%d%H%M%SZ")
+    except (OSError, ValueError, IndexError) as exc:
+        raise ConfigurationError(f"cannot read the expiry of the certificate {path}: {exc}") from None
+    return float(calendar.timegm(moment))
+
+
+_EXPLICIT_VERSION = 0xA0
+_UTC_TIME = 0x17
+
+
+def _der_items(content: bytes) -> List[Tuple[int, bytes]]:
+    """The (tag, content) items that make up a DER constructed value's content."""
+    items, offset = [], 0
+    while offset < len(content):
+        tag, value, offset = _der_item(content, offset)
+        items.append((tag, value))
+    return items
+
+
+def _der_item(data: bytes, offset: int) -> Tuple[int, bytes, int]:
+    """The DER item at ``offset``: its tag, its content and where the next item starts."""
+    tag, length = data[offset], data[offset + 1]
+    offset += 2
+    if length & 0x80:
+        size = length & 0x7F
+        length = int.from_bytes(data[offset:offset + size], "big")
+        offset += size
+    if offset + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, data[offset:offset + length], offset + length
