@@ -11,14 +11,16 @@ version_added: 0.1.0
 description:
   - Hosts are Consul nodes. Groups are made per service, per service tag, per datacenter and per
     health state, plus any C(keyed_groups) and C(groups) from node meta and services.
-  - Each datacenter costs O(requests_per_datacenter) requests, whatever the number of nodes. They fetch,
-    in parallel, the parts of the bulk node listing Consul's UI uses, split by the last character of
-    the node name. Listing the datacenters, when O(datacenters) is empty, costs one more in all.
+  - Each datacenter costs a fixed number of requests, whatever the number of nodes, all to Consul's
+    documented API and in parallel - C(/v1/catalog/nodes), C(/v1/health/state/any), and
+    C(/v1/catalog/service/<name>) for each service in O(services), or for every service in
+    C(/v1/catalog/services) (one more) when O(services) is empty. Listing the datacenters, when
+    O(datacenters) is empty, costs one more in all.
   - Configured by a file whose name ends in C(consul.yml) or C(consul.yaml).
   - Every value that comes from Consul is marked unsafe, so it is never templated.
   - Each host gets C(ansible_host) and one variable, C(consul), with C(address), C(datacenter),
     C(node_meta), C(health) (the worst of its checks) and C(services) (per service name C(tags),
-    C(meta), C(health) and its C(instances)).
+    C(meta), C(health) and its C(instances)). With O(services) set, C(services) lists those services only.
 options:
   plugin:
     description: Marks the file as this plugin's.
@@ -71,15 +73,6 @@ options:
     description: Verify the agent's certificate.
     type: bool
     default: true
-  requests_per_datacenter:
-    description:
-      - How many parallel requests share each datacenter's node listing. Consul encodes the parts on
-        cores of its own while the plugin decodes those that have arrived, but each part costs Consul a
-        pass over the whole catalog. 2 is fastest against a 2-core server; 3 pays off only with more.
-      - Use 1 for Consul older than 1.5, which cannot filter the listing.
-    type: int
-    default: 2
-    choices: [1, 2, 3]
   timeout:
     description: Seconds to wait for each request.
     type: float
@@ -90,7 +83,9 @@ options:
     elements: str
     default: []
   services:
-    description: Only nodes that run at least one of these services. Empty means every node.
+    description:
+      - Only nodes that run at least one of these services. Empty means every node.
+      - Each costs one request per datacenter, in place of one per service in the datacenter.
     type: list
     elements: str
     default: []
@@ -138,18 +133,15 @@ cache_timeout: 60
 import base64
 import gc
 import json
-import threading
 import zlib
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleOptionsError, AnsibleParserError
-from ansible.module_utils.common.text.converters import to_native, to_text
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
-from ansible.module_utils.urls import open_url
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulError, ConsulHTTP
 
 try:
     # ansible-core 2.19 and later never template data unless it is marked trusted, so what comes from
@@ -165,28 +157,26 @@ except ImportError:  # ansible-core before 2.19
 display = Display()
 
 
-class ConsulInventoryError(Exception):
-    """Consul could not be asked; the message names where and why."""
-
-
-# Filters that split a datacenter's node listing into disjoint parts, by the node name's last
-# character; the last part of each split is the complement of the others, so no node is left out.
-LISTING_SPLITS = {
-    1: [""],
-    2: ['Node matches "[02468acegikmoqsuwyACEGIKMOQSUWY]$"', 'Node not matches "[02468acegikmoqsuwyACEGIKMOQSUWY]$"'],
-    3: ['Node matches "[0-3a-hA-H]$"', 'Node matches "[4-6i-pI-P]$"', 'Node not matches "[0-6a-pA-P]$"'],
-}
-
 # What the cache holds; a cache written in another format is ignored and refreshed.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
+
+
+def _packed(text):
+    return base64.b64encode(zlib.compress(text.encode("utf-8"), 3)).decode("ascii")
+
+
+def _unpacked(packed):
+    return json.loads(zlib.decompress(base64.b64decode(packed, validate=True)))
 
 
 def cache_entry(listings):
-    """Consul's listings as the text it sent, compressed: nothing is encoded again, ansible-core's own
-    encoding of the entry has nothing to escape, and 13 MB of listing become half a megabyte, which
-    fits memcached's default 1 MB item size."""
+    """Consul's answers as the text it sent, compressed: nothing is encoded again, ansible-core's own
+    encoding of the entry has nothing to escape, and the answers for 10,000 nodes fit memcached's
+    default 1 MB item size. ``listings`` maps each datacenter to the texts of its nodes, its checks
+    and each service's instances."""
     return {"format": CACHE_FORMAT, "listings": dict(
-        (dc, [base64.b64encode(zlib.compress(text.encode("utf-8"), 3)).decode("ascii") for text in texts])
+        (dc, {"nodes": _packed(texts["nodes"]), "checks": _packed(texts["checks"]),
+              "services": dict((name, _packed(text)) for name, text in texts["services"].items())})
         for dc, texts in listings.items())}
 
 
@@ -195,11 +185,33 @@ def cached_records(cached):
     if not isinstance(cached, dict) or cached.get("format") != CACHE_FORMAT:
         return None
     try:
-        return dict((dc, [node_record(dc, node) for part in parts
-                          for node in json.loads(zlib.decompress(base64.b64decode(part, validate=True)))])
-                    for dc, parts in cached["listings"].items())
+        return dict((dc, datacenter_records(dc, _unpacked(packed["nodes"]), _unpacked(packed["checks"]),
+                                            [_unpacked(text) for text in packed["services"].values()]))
+                    for dc, packed in cached["listings"].items())
     except (ValueError, KeyError, TypeError, AttributeError, zlib.error):
         return None
+
+
+def datacenter_records(datacenter, nodes, checks, service_listings):
+    """One record per node of /v1/catalog/nodes, with its checks from /v1/health/state/any and its
+    service instances from each /v1/catalog/service/<name> answer."""
+    joined = {}
+    for node in nodes:
+        joined[node["Node"]] = {"Node": node["Node"], "Address": node["Address"], "Meta": node.get("Meta"),
+                                "Services": [], "Checks": []}
+    for check in checks:
+        node = joined.get(check["Node"])
+        if node is not None:
+            node["Checks"].append(check)
+    for instances in service_listings:
+        for instance in instances:
+            node = joined.get(instance["Node"])
+            if node is not None:
+                node["Services"].append({"ID": instance["ServiceID"], "Service": instance["ServiceName"],
+                                         "Tags": instance.get("ServiceTags"), "Port": instance.get("ServicePort"),
+                                         "Meta": instance.get("ServiceMeta"),
+                                         "Address": instance.get("ServiceAddress")})
+    return [node_record(datacenter, node) for node in joined.values()]
 
 
 def worst(statuses):
@@ -262,11 +274,8 @@ def garbage_collection_paused():
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "masa.monitoring.consul"
-
-    def __init__(self):
-        super().__init__()
-        self.requests = 0
-        self._count_lock = threading.Lock()
+    # Requests the last parse sent to Consul (none when the cache served).
+    requests = 0
 
     def verify_file(self, path):
         return super().verify_file(path) and path.endswith(("consul.yml", "consul.yaml"))
@@ -293,61 +302,57 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except OSError as exc:
             raise AnsibleParserError("cannot read the Consul token file %s: %s" % (token_file, exc.strerror))
 
-    def _get(self, path):
-        return self._decode(self._get_text(path), path)
+    def _client(self):
+        return ConsulHTTP(self._base_url(), token=self._token(), timeout=self.get_option("timeout"),
+                          validate_certs=self.get_option("validate_certs"), ca_cert=self.get_option("ca_cert"),
+                          client_cert=self.get_option("client_cert"), client_key=self.get_option("client_key"))
 
-    def _decode(self, text, path):
+    def _fetch(self):
+        """Consul's answers by datacenter, as they came (what the cache holds), and their records."""
+        consul = self._client()
+        # Plain strings: a name read from the config file carries its origin, which the cache would store
+        # with every record and decode slowly.
+        datacenters = [str(dc) for dc in self.get_option("datacenters")
+                       or consul.json("list datacenters", "/v1/catalog/datacenters")]
+        watched = [str(name) for name in self.get_option("services")]
+        listings, records = {}, {}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for dc in datacenters:
+                query = "?dc=" + quote(dc, safe="")
+
+                def get(what, path, query=query):
+                    return pool.submit(consul.text, what, path + query)
+
+                nodes = get("list nodes (needs node:read)", "/v1/catalog/nodes")
+                checks = get("list checks (needs node:read and service:read)", "/v1/health/state/any")
+                names = watched or sorted(consul.json("list services (needs service:read)",
+                                                      "/v1/catalog/services" + query))
+                services = dict((name, get("list instances of %s (needs service:read)" % name,
+                                           "/v1/catalog/service/" + quote(name, safe="")))
+                                for name in names)
+                listings[dc] = {"nodes": nodes.result(), "checks": checks.result(),
+                                "services": dict((name, answer.result()) for name, answer in services.items())}
+                records[dc] = datacenter_records(dc, self._decode(listings[dc]["nodes"], "nodes"),
+                                                 self._decode(listings[dc]["checks"], "checks"),
+                                                 [self._decode(text, name) for name, text in
+                                                  listings[dc]["services"].items()])
+        self.requests = consul.requests
+        display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
+                    % (consul.requests, consul.base_url, len(records), sum(len(n) for n in records.values())))
+        return listings, records
+
+    def _decode(self, text, what):
         try:
             return json.loads(text)
         except ValueError as exc:
-            raise ConsulInventoryError("Consul at %s sent a reply to %s that is not JSON: %s" % (self._base_url(), path.split("?")[0], exc))
+            raise ConsulError("Consul at %s sent an answer on %s that is not JSON: %s" % (self._base_url(), what, exc))
 
-    def _get_text(self, path):
-        url = self._base_url() + path
-        headers = {}
-        token = self._token()
-        if token:
-            headers["X-Consul-Token"] = token
-        with self._count_lock:
-            self.requests += 1
-        try:
-            response = open_url(
-                url, headers=headers, timeout=self.get_option("timeout"),
-                validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_cert"),
-                client_cert=self.get_option("client_cert"), client_key=self.get_option("client_key"),
-            )
-            return to_text(response.read())
-        except HTTPError as exc:
-            body = to_native(exc.read() or b"").strip()
-            if exc.code == 403:
-                raise ConsulInventoryError(
-                    "Consul at %s refused %s: %s. The token needs node:read and service:read on every node and "
-                    "service to list (for example node_prefix \"\" and service_prefix \"\" with policy read)."
-                    % (self._base_url(), path.split("?")[0], body or "permission denied")
-                )
-            raise ConsulInventoryError("Consul at %s answered %s to %s: %s" % (self._base_url(), exc.code, path, body))
-        except (URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ConsulInventoryError("Consul at %s is unreachable: %s" % (self._base_url(), to_native(reason)))
-
-    def _fetch(self):
-        """Consul's node listings by datacenter, as they came (what the cache holds), and their records."""
-        # Plain strings: a name read from the config file carries its origin, which the cache would store
-        # with every record and decode slowly.
-        datacenters = [str(dc) for dc in self.get_option("datacenters") or self._get("/v1/catalog/datacenters")]
-        splits = LISTING_SPLITS[self.get_option("requests_per_datacenter")]
-        paths = [(dc, "/v1/internal/ui/nodes?dc=%s%s" % (quote(dc, safe=""), "&filter=" + quote(split) if split else ""))
-                 for dc in datacenters for split in splits]
-        listings = dict((dc, []) for dc in datacenters)
-        records = dict((dc, []) for dc in datacenters)
-        # Each part is decoded as soon as it arrives.
-        with ThreadPoolExecutor(max_workers=len(splits)) as pool:
-            for (dc, path), text in zip(paths, pool.map(self._get_text, [path for _dc, path in paths])):
-                listings[dc].append(text)
-                records[dc].extend(node_record(dc, node) for node in self._decode(text, path))
-        display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
-                    % (self.requests, self._base_url(), len(records), sum(len(n) for n in records.values())))
-        return listings, records
+    @staticmethod
+    def _explained(exc):
+        if exc.status == 403:
+            return ("%s The token needs node:read and service:read on every node and service to list (for example "
+                    "node_prefix \"\" and service_prefix \"\" with policy read)." % exc)
+        return str(exc)
 
     def _wanted(self, record):
         if record["health"] not in self._health_filter:
@@ -422,11 +427,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if results is None:
             try:
                 listings, results = self._fetch()
-            except ConsulInventoryError as exc:
+            except ConsulError as exc:
                 cached = cached_records(self._cache.get(cache_key)) if use_cache else None
                 if cached is None:
-                    raise AnsibleParserError(str(exc))
-                display.warning("%s; using the cached inventory instead" % exc)
+                    raise AnsibleParserError(self._explained(exc))
+                display.warning("%s; using the cached inventory instead" % self._explained(exc))
                 results = cached
             else:
                 if use_cache:

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: masa.monitoring contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Private Consul client and module base for the consul_* modules.
+"""Private Consul clients for the consul_* modules and the consul inventory plugin, and the
+modules' base. Every failure is a ConsulError that carries Consul's HTTP status when it answered.
 
 Not part of the collection's public API.
 """
@@ -11,9 +12,15 @@ from __future__ import annotations
 import abc
 import json
 import re
+import ssl
+import threading
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+from ansible_collections.masa.monitoring.plugins.module_utils._module import ModuleFailure, finish, with_diff
 
 try:
     import consul
@@ -42,8 +49,15 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class ConsulModuleError(Exception):
-    """A failure reported to the user as it is."""
+class ConsulError(ModuleFailure):
+    """A failure to do something with Consul; ``status`` and ``body`` are its answer, when it answered."""
+
+    def __init__(self, message, status=None, body=""):
+        super(ConsulError, self).__init__(message, status, body)
+
+    def is_acl_not_found(self):
+        """Consul answers 403 with its ErrNotFound text, "ACL not found", for a token or policy it does not have."""
+        return (self.status == 403 and self.body.strip() == "ACL not found") or self.status == 404
 
 
 def duration_seconds(value):
@@ -55,7 +69,7 @@ def duration_seconds(value):
     text = str(value).strip()
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise ConsulModuleError("%r is not a duration; write it like 10s, 1m or 1m30s" % value)
+        raise ConsulError("%r is not a duration; write it like 10s, 1m or 1m30s" % value)
     return round(sum(float(n) * _UNIT_SECONDS[u] for n, u in parts), 6)
 
 
@@ -69,8 +83,59 @@ def go_duration(value):
     return "%dms" % round(seconds * 1000)
 
 
+class ConsulHTTP:
+    """Consul's HTTP API through ansible-core's open_url: the inventory plugin's client, and the
+    modules' for the endpoints python-consul2 does not cover. Thread-safe; counts its requests."""
+
+    def __init__(self, base_url, token=None, timeout=10, validate_certs=True, ca_cert=None, client_cert=None,
+                 client_key=None):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.tls = dict(validate_certs=validate_certs, ca_path=ca_cert, client_cert=client_cert, client_key=client_key)
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_params(cls, params):
+        return cls("%s://%s:%s" % (params["scheme"], params["host"], params["port"]), token=params["token"],
+                   timeout=params["timeout"], validate_certs=params["validate_certs"], ca_cert=params["ca_cert"],
+                   client_cert=params["client_cert"], client_key=params["client_key"])
+
+    def text(self, what, path, method="GET", payload=None):
+        """Consul's answer to one request as text; ``what`` names the call in messages."""
+        headers = {"X-Consul-Token": self.token} if self.token else {}
+        data = None if payload is None else json.dumps(payload)
+        with self._lock:
+            self.requests += 1
+        try:
+            response = open_url(self.base_url + path, method=method, data=data, headers=headers, timeout=self.timeout,
+                                **self.tls)
+            return to_text(response.read())
+        except HTTPError as exc:
+            body = to_native(exc.read() or b"").strip()
+            if exc.code == 403:
+                raise ConsulError("Consul at %s refused to %s: permission denied (%s). Use a token with that "
+                                  "permission." % (self.base_url, what, body), exc.code, body)
+            raise ConsulError("Consul at %s could not %s: %s %s" % (self.base_url, what, exc.code, body), exc.code, body)
+        except (URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, ssl.SSLError):
+                raise ConsulError("TLS with Consul at %s failed: %s. Check ca_cert, client_cert and client_key."
+                                  % (self.base_url, to_native(reason)))
+            raise ConsulError("Consul at %s is unreachable: %s" % (self.base_url, to_native(reason)))
+
+    def json(self, what, path, method="GET", payload=None):
+        text = self.text(what, path, method, payload)
+        try:
+            return json.loads(text) if text else None
+        except ValueError as exc:
+            raise ConsulError("Consul at %s sent an answer to %s that is not JSON: %s" % (self.base_url, what, exc))
+
+
 class ConsulClient:
-    """python-consul2 with the collection's connection options and readable errors."""
+    """python-consul2 with the collection's connection options, for the calls it covers; ``http``
+    for the rest. Both raise ConsulError."""
 
     def __init__(self, params):
         self.address = "%s:%s" % (params["host"], params["port"])
@@ -91,36 +156,42 @@ class ConsulClient:
         )
         # python-consul2 lets CONSUL_HTTP_TOKEN override an explicit token; ours wins.
         self.api.token = params["token"]
+        self.http = ConsulHTTP.from_params(params)
 
     def call(self, what, func, *args, **kwargs):
-        """Run one API call; ``what`` names it for messages (and the permission a 403 means)."""
+        """Run one python-consul2 call; ``what`` names it for messages (and the permission a 403 means)."""
         try:
             return func(*args, **kwargs)
         except consul.ACLPermissionDenied as exc:
-            raise ConsulModuleError(
+            raise ConsulError(
                 "Consul at %s refused to %s: permission denied (%s). Use a token with that permission."
-                % (self.address, what, _text(exc))
-            )
+                % (self.address, what, _text(exc)), 403, str(exc))
         except requests.exceptions.SSLError as exc:
-            raise ConsulModuleError(
+            raise ConsulError(
                 "TLS with Consul at %s failed: %s. Check ca_cert, client_cert and client_key." % (self.address, exc)
             )
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise ConsulModuleError("Consul at %s is unreachable: %s" % (self.address, _root_cause(exc)))
+            raise ConsulError("Consul at %s is unreachable: %s" % (self.address, _root_cause(exc)))
         except consul.ConsulException as exc:
-            raise ConsulModuleError("Consul at %s could not %s: %s" % (self.address, what, _text(exc)))
+            status, body = _status_and_body(exc)
+            raise ConsulError("Consul at %s could not %s: %s" % (self.address, what, _text(exc)), status, body)
 
     def put(self, what, path, payload, params=None):
-        """PUT raw JSON through the client's HTTP layer, for API fields python-consul2 does not cover."""
-        headers = {"X-Consul-Token": self.api.token} if self.api.token else None
-        return self.call(
-            what, self.api.http.put, _json_or_none, path, params=params or [], data=json.dumps(payload), headers=headers
-        )
+        """PUT raw JSON, for API fields python-consul2 does not cover."""
+        query = "&".join("%s=%s" % pair for pair in params or [])
+        return self.http.json(what, path + ("?" + query if query else ""), method="PUT", payload=payload)
 
 
-def _json_or_none(response):
-    consul.base.CB._status(response, allow_404=False)
-    return json.loads(response.body) if response.body else None
+_STATUS_OF = {"ACLDisabled": 401, "ACLPermissionDenied": 403, "NotFound": 404}
+
+
+def _status_and_body(exc):
+    """python-consul2 puts the status in the exception's class, or first in its message."""
+    text = str(exc)
+    if type(exc).__name__ in _STATUS_OF:
+        return _STATUS_OF[type(exc).__name__], text
+    code, _sep, body = text.partition(" ")
+    return (int(code), body) if code.isdigit() else (None, text)
 
 
 def _text(exc):
@@ -133,28 +204,28 @@ def _root_cause(exc):
     return _text(exc)
 
 
+def consul_module(argument_spec=None, has_state=True, **kwargs):
+    """An AnsibleModule with the shared connection options (and C(state)), check mode on."""
+    spec = dict(CONSUL_COMMON_ARGS)
+    if has_state:
+        spec["state"] = dict(type="str", default="present", choices=["present", "absent"])
+    spec.update(argument_spec or {})
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    if not HAS_CONSUL:
+        module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
+    return module
+
+
 class ConsulModule(abc.ABC):
     """Read, compare, then write outside check mode, for one Consul object.
 
-    A subclass names its options (``argument_spec``) and says how to read the current object,
-    how to shape it for comparison, and how to write or delete it.
+    A subclass says how to read the current object, how to shape it for comparison, and how to
+    write or delete it; its module's main() declares the options.
     """
 
-    argument_spec = {}
-    module_kwargs = {}
-    has_state = True
-
-    def __init__(self):
-        spec = dict(CONSUL_COMMON_ARGS)
-        if self.has_state:
-            spec["state"] = dict(type="str", default="present", choices=["present", "absent"])
-        spec.update(self.argument_spec)
-        kwargs = dict(supports_check_mode=True)
-        kwargs.update(self.module_kwargs)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
-        if not HAS_CONSUL:
-            self.module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
-        self.params = self.module.params
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
         self.client = ConsulClient(self.params)
 
     @abc.abstractmethod
@@ -177,11 +248,7 @@ class ConsulModule(abc.ABC):
         return wanted != current
 
     def run(self):
-        try:
-            result = self.execute()
-        except ConsulModuleError as exc:
-            self.module.fail_json(msg=str(exc))
-        self.module.exit_json(**result)
+        finish(self.module, self.execute)
 
     def execute(self):
         current = self.read()
@@ -199,9 +266,7 @@ class ConsulModule(abc.ABC):
                 if not self.module.check_mode:
                     result.update(self.write(after, current) or {})
         result.update(self.result_fields(after))
-        if self.module._diff:
-            result["diff"] = dict(before=current or {}, after=after or {})
-        return result
+        return with_diff(self.module, result, current, after)
 
     def result_fields(self, after):
         return {}

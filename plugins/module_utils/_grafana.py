@@ -15,6 +15,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote
 from ansible.module_utils.urls import open_url
+from ansible_collections.masa.monitoring.plugins.module_utils._module import ModuleFailure
 
 # Connection options every grafana_* module shares; documented in the masa.monitoring.grafana fragment.
 GRAFANA_COMMON_ARGS = dict(
@@ -42,13 +43,11 @@ def grafana_module(argument_spec, mutually_exclusive=(), **kwargs):
                          required_together=GRAFANA_REQUIRED_TOGETHER, **kwargs)
 
 
-class GrafanaError(Exception):
-    """A failure reported as it is; ``status`` is the HTTP status when Grafana answered."""
+class GrafanaError(ModuleFailure):
+    """A failure to do something with Grafana; ``status`` and ``body`` (its JSON answer) when it answered."""
 
     def __init__(self, message, status=None, body=None):
-        super().__init__(message)
-        self.status = status
-        self.body = body or {}
+        super().__init__(message, status, body or {})
 
 
 class GrafanaClient:

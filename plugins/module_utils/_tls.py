@@ -13,10 +13,15 @@ import datetime
 import ipaddress
 import os
 import re
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.masa.monitoring.plugins.module_utils._module import (
+    ModuleFailure,
+    finish,
+    with_diff,
+    write_atomically,
+)
 
 try:
     from cryptography import x509
@@ -43,7 +48,7 @@ SUBJECT_FIELDS = {
 }
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
-# Options every tls_* module shares; merged by TLSModule, documented in the
+# Options every tls_* module shares; merged by tls_module(), documented in the
 # masa.monitoring.tls doc fragment.
 TLS_COMMON_ARGS = dict(
     key_path=dict(type="path", required=True),
@@ -56,7 +61,7 @@ TLS_COMMON_ARGS = dict(
 )
 
 
-class TLSError(Exception):
+class TLSError(ModuleFailure):
     """A failure the module reports as it is, with no traceback."""
 
 
@@ -258,23 +263,29 @@ def certificate_builder(subject, issuer, public_key, valid_days):
     )
 
 
+def tls_module(argument_spec):
+    """An AnsibleModule with the shared key and certificate options and file attributes, check mode on."""
+    spec = dict(TLS_COMMON_ARGS)
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True)
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    return module
+
+
 class TLSModule(abc.ABC):
     """Shared flow for the tls_* modules: read what is on disk, decide, write atomically.
 
-    Subclasses say which options they add (``argument_spec``), why the present
-    certificate falls short (``reissue_reasons``) and how to issue a new one (``issue``).
+    A subclass says why the present certificate falls short (``reissue_reasons``), how to issue a
+    new one (``issue``) and what a new one would show (``planned``); its module's main() declares
+    the options.
     """
 
-    argument_spec = {}
     default_valid_days = 365
 
-    def __init__(self):
-        spec = dict(TLS_COMMON_ARGS)
-        spec.update(self.argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, add_file_common_args=True)
-        if not HAS_CRYPTOGRAPHY:
-            self.module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-        self.params = self.module.params
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
         self.valid_days = self.params["valid_days"] or self.default_valid_days
         self.changed = False
 
@@ -285,6 +296,10 @@ class TLSModule(abc.ABC):
     @abc.abstractmethod
     def issue(self, key):
         """Build the new certificate for ``key``."""
+
+    @abc.abstractmethod
+    def planned(self):
+        """What ``issue`` would build, as ``describe`` shows it, without a key: check mode makes none."""
 
     def key_passphrase(self):
         return None
@@ -318,11 +333,7 @@ class TLSModule(abc.ABC):
             raise
 
     def run(self):
-        try:
-            result = self.execute()
-        except TLSError as exc:
-            self.module.fail_json(msg=str(exc))
-        self.module.exit_json(**result)
+        finish(self.module, self.execute)
 
     def execute(self):
         self.validate_inputs()
@@ -340,26 +351,32 @@ class TLSModule(abc.ABC):
 
         before = describe(cert)
         after = before
-        new_key = key
         if reasons:
             self.changed = True
-            new_key = key or generate_private_key(self.params["key_type"], self.params["key_size"])
-            new_cert = self.issue(new_key)
-            after = describe(new_cert)
-            if not self.module.check_mode:
+            if self.module.check_mode:
+                after = self.planned()
+                cert = None
+            else:
+                new_key = key or generate_private_key(self.params["key_type"], self.params["key_size"])
+                cert = self.issue(new_key)
+                after = describe(cert)
                 if key is None:
-                    self.write(self.params["key_path"], key_pem(new_key, self.key_passphrase()), 0o600)
-                self.write(self.params["cert_path"], cert_pem(new_cert), None)
-            cert = new_cert
+                    write_atomically(self.module, self.params["key_path"], key_pem(new_key, self.key_passphrase()),
+                                     0o600)
+                write_atomically(self.module, self.params["cert_path"], cert_pem(cert), 0o644)
         self.apply_file_attributes()
 
         result = dict(changed=self.changed, reasons=reasons, certificate=after)
         result.update(self.paths())
-        if self.module._diff:
-            result["diff"] = dict(before=before, after=after)
-        if self.params["return_content"]:
+        if self.params["return_content"] and cert is not None:
             result["certificate_pem"] = cert_pem(cert).decode()
-        return result
+        return with_diff(self.module, result, before, after)
+
+    def planned_description(self, subject, issuer, sans, usage):
+        """``describe`` of a certificate not yet issued: its serial is chosen at issue."""
+        not_after = utcnow() + datetime.timedelta(days=self.valid_days)
+        return dict(subject=subject.rfc4514_string(), issuer=issuer.rfc4514_string(), subject_alt_names=sans,
+                    usage=usage, not_after=not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), serial="(chosen at issue)")
 
     def validate_inputs(self):
         if self.valid_days < 1:
@@ -369,22 +386,6 @@ class TLSModule(abc.ABC):
 
     def paths(self):
         return dict(cert_path=self.params["cert_path"], key_path=self.params["key_path"])
-
-    def write(self, path, data, mode):
-        """Write through a temporary file in the same folder, then rename into place."""
-        directory = os.path.dirname(os.path.abspath(path)) or "."
-        if not os.path.isdir(directory):
-            raise TLSError("the folder %s does not exist; create it first" % directory)
-        fd, tmp = tempfile.mkstemp(prefix=".masa-tls-", dir=directory)
-        try:
-            os.fchmod(fd, mode if mode is not None else 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.rename(tmp, path)
-        except OSError as exc:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise TLSError("cannot write %s: %s" % (path, exc.strerror or exc))
 
     def apply_file_attributes(self):
         for path, is_key in ((self.params["key_path"], True), (self.params["cert_path"], False)):

@@ -55,32 +55,35 @@ already_bootstrapped:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.masa.monitoring.plugins.module_utils._consul import (
-    CONSUL_COMMON_ARGS,
-    CONSUL_IMPORT_ERROR,
-    HAS_CONSUL,
-    ConsulClient,
-    ConsulModuleError,
-)
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulClient, ConsulError, consul_module
+from ansible_collections.masa.monitoring.plugins.module_utils._module import finish
+
+
+class Bootstrap:
+    def __init__(self, module):
+        self.module = module
+        self.client = ConsulClient(module.params)
+
+    def run(self):
+        finish(self.module, self.execute)
+
+    def execute(self):
+        if self.module.check_mode:
+            return dict(changed=True, already_bootstrapped=False)
+        try:
+            token = self.client.call("bootstrap ACLs", self.client.api.acl.bootstrap)
+        except ConsulError as exc:
+            # Consul answers 403 once ACLs are bootstrapped ("ACL bootstrap no longer allowed").
+            if exc.status == 403:
+                return dict(changed=False, already_bootstrapped=True)
+            raise
+        if not token:
+            raise ConsulError("Consul at %s returned no token; are ACLs enabled?" % self.client.address)
+        return dict(changed=True, already_bootstrapped=False, token=token["SecretID"])
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(CONSUL_COMMON_ARGS), supports_check_mode=True)
-    if not HAS_CONSUL:
-        module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
-    if module.check_mode:
-        module.exit_json(changed=True, already_bootstrapped=False)
-    client = ConsulClient(module.params)
-    try:
-        token = client.call("bootstrap ACLs", client.api.acl.bootstrap)
-    except ConsulModuleError as exc:
-        if "no longer allowed" in str(exc):
-            module.exit_json(changed=False, already_bootstrapped=True)
-        module.fail_json(msg=str(exc))
-    if not token:
-        module.fail_json(msg="Consul at %s returned no token; are ACLs enabled?" % client.address)
-    module.exit_json(changed=True, already_bootstrapped=False, token=token["SecretID"])
+    Bootstrap(consul_module(has_state=False)).run()
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ policy:
   sample: {name: prometheus, description: consul_sd, rules: 'node_prefix "" { policy = "read" }'}
 """
 
-from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulModule
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulModule, consul_module
 
 
 def _normalise_rules(rules):
@@ -64,12 +64,6 @@ def _normalise_rules(rules):
 
 
 class ConsulACLPolicy(ConsulModule):
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str", default=""),
-        rules=dict(type="str", default=""),
-    )
-
     def read(self):
         acl = self.client.api.acl.policy
         listing = self.client.call("list ACL policies (needs acl:read)", acl.list)
@@ -103,7 +97,12 @@ class ConsulACLPolicy(ConsulModule):
 
 
 def main():
-    ConsulACLPolicy().run()
+    module = consul_module(dict(
+        name=dict(type="str", required=True),
+        description=dict(type="str", default=""),
+        rules=dict(type="str", default=""),
+    ))
+    ConsulACLPolicy(module).run()
 
 
 if __name__ == "__main__":

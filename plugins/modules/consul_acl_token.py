@@ -64,27 +64,18 @@ token:
   sample: {accessor_id: 0f9e..., description: Prometheus service discovery, policies: [prometheus], local: false}
 """
 
-from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulModule, ConsulModuleError
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulError, ConsulModule, consul_module
 
 
 class ConsulACLToken(ConsulModule):
-    argument_spec = dict(
-        accessor_id=dict(type="str", required=True),
-        secret_id=dict(type="str", no_log=True),
-        description=dict(type="str", default=""),
-        policies=dict(type="list", elements="str", default=[]),
-        local=dict(type="bool", default=False),
-    )
-    module_kwargs = dict(required_if=[("state", "present", ["secret_id"])])
-
     def read(self):
         if len(self.params["accessor_id"]) != 36 or (self.params["secret_id"] and len(self.params["secret_id"]) != 36):
-            raise ConsulModuleError("accessor_id and secret_id must be UUIDs, such as the output of the to_uuid filter")
+            raise ConsulError("accessor_id and secret_id must be UUIDs, such as the output of the to_uuid filter")
         try:
             token = self.client.call("read ACL token (needs acl:read)", self.client.api.acl.tokens.get,
                                      self.params["accessor_id"])
-        except ConsulModuleError as exc:
-            if "not found" in str(exc).lower():
+        except ConsulError as exc:
+            if exc.is_acl_not_found():
                 return None
             raise
         if not token:
@@ -135,7 +126,14 @@ class ConsulACLToken(ConsulModule):
 
 
 def main():
-    ConsulACLToken().run()
+    module = consul_module(dict(
+        accessor_id=dict(type="str", required=True),
+        secret_id=dict(type="str", no_log=True),
+        description=dict(type="str", default=""),
+        policies=dict(type="list", elements="str", default=[]),
+        local=dict(type="bool", default=False),
+    ), required_if=[("state", "present", ["secret_id"])])
+    ConsulACLToken(module).run()
 
 
 if __name__ == "__main__":

@@ -126,8 +126,9 @@ import hashlib
 import json
 
 from ansible_collections.masa.monitoring.plugins.module_utils._consul import (
+    ConsulError,
     ConsulModule,
-    ConsulModuleError,
+    consul_module,
     duration_seconds,
     go_duration,
 )
@@ -145,20 +146,6 @@ CHECK_SPEC = dict(
 
 
 class ConsulService(ConsulModule):
-    argument_spec = dict(
-        id=dict(type="str"),
-        name=dict(type="str", required=True),
-        service_address=dict(type="str"),
-        service_port=dict(type="int"),
-        tags=dict(type="list", elements="str", default=[]),
-        meta=dict(type="dict", default={}),
-        checks=dict(
-            type="list", elements="dict", default=[], options=CHECK_SPEC,
-            mutually_exclusive=[("http", "tcp", "ttl")], required_one_of=[("http", "tcp", "ttl")],
-        ),
-        deregister_critical_service_after=dict(type="str"),
-    )
-
     @property
     def service_id(self):
         return self.params["id"] or self.params["name"]
@@ -190,14 +177,14 @@ class ConsulService(ConsulModule):
             definition = dict(Name=label)
             if check["ttl"]:
                 if check["interval"] or check["timeout"]:
-                    raise ConsulModuleError("check %r: a ttl check takes no interval or timeout" % label)
+                    raise ConsulError("check %r: a ttl check takes no interval or timeout" % label)
                 definition["TTL"] = go_duration(check["ttl"])
             else:
                 if not check["interval"]:
-                    raise ConsulModuleError("check %r: an http or tcp check needs an interval, such as 10s" % label)
+                    raise ConsulError("check %r: an http or tcp check needs an interval, such as 10s" % label)
                 if check["http"]:
                     if not check["http"].startswith(("http://", "https://")):
-                        raise ConsulModuleError(
+                        raise ConsulError(
                             "check %r: http must be a URL starting with http:// or https://, got %r"
                             % (label, check["http"])
                         )
@@ -206,16 +193,16 @@ class ConsulService(ConsulModule):
                 else:
                     host, sep, port = check["tcp"].rpartition(":")
                     if not sep or not host or not port.isdigit():
-                        raise ConsulModuleError("check %r: tcp must be host:port, got %r" % (label, check["tcp"]))
+                        raise ConsulError("check %r: tcp must be host:port, got %r" % (label, check["tcp"]))
                     definition["TCP"] = check["tcp"]
                 definition["Interval"] = go_duration(check["interval"])
                 if check["timeout"]:
                     if duration_seconds(check["timeout"]) > duration_seconds(check["interval"]):
-                        raise ConsulModuleError("check %r: the timeout is longer than the interval" % label)
+                        raise ConsulError("check %r: the timeout is longer than the interval" % label)
                     definition["Timeout"] = go_duration(check["timeout"])
             if deregister:
                 if duration_seconds(deregister) < 60:
-                    raise ConsulModuleError(
+                    raise ConsulError(
                         "deregister_critical_service_after must be at least 1m (Consul's minimum), got %s"
                         % self.params["deregister_critical_service_after"]
                     )
@@ -269,7 +256,20 @@ def _check_type(definition):
 
 
 def main():
-    ConsulService().run()
+    module = consul_module(dict(
+        id=dict(type="str"),
+        name=dict(type="str", required=True),
+        service_address=dict(type="str"),
+        service_port=dict(type="int"),
+        tags=dict(type="list", elements="str", default=[]),
+        meta=dict(type="dict", default={}),
+        checks=dict(
+            type="list", elements="dict", default=[], options=CHECK_SPEC,
+            mutually_exclusive=[("http", "tcp", "ttl")], required_one_of=[("http", "tcp", "ttl")],
+        ),
+        deregister_critical_service_after=dict(type="str"),
+    ))
+    ConsulService(module).run()
 
 
 if __name__ == "__main__":

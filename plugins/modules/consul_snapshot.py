@@ -92,17 +92,11 @@ s3_uri:
 """
 
 import os
-import tempfile
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.masa.monitoring.plugins.module_utils._consul import (
-    CONSUL_COMMON_ARGS,
-    CONSUL_IMPORT_ERROR,
-    HAS_CONSUL,
-    ConsulClient,
-    ConsulModuleError,
-)
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulClient, ConsulError, consul_module
+from ansible_collections.masa.monitoring.plugins.module_utils._module import finish, write_atomically
 
 try:
     import boto3
@@ -113,21 +107,6 @@ try:
 except ImportError:
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = traceback.format_exc()
-
-
-def write_private(path, data):
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ConsulModuleError("the folder %s does not exist; create it first" % directory)
-    fd, tmp = tempfile.mkstemp(prefix=".consul-snapshot-", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class Snapshot:
@@ -149,7 +128,7 @@ class Snapshot:
         try:
             return func(**kwargs)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-            raise ConsulModuleError("S3 could not %s s3://%s/%s: %s" % (what, self.params["s3_bucket"], self.s3_key, exc))
+            raise ConsulError("S3 could not %s s3://%s/%s: %s" % (what, self.params["s3_bucket"], self.s3_key, exc))
 
     def save(self, result):
         if self.module.check_mode:
@@ -157,8 +136,8 @@ class Snapshot:
         data = self.client.call("take a snapshot (needs acl:write)", self.client.api.snapshot.get,
                                 stale=self.params["stale"] or None)
         if not data:
-            raise ConsulModuleError("Consul at %s returned an empty snapshot" % self.client.address)
-        write_private(self.params["path"], data)
+            raise ConsulError("Consul at %s returned an empty snapshot" % self.client.address)
+        write_atomically(self.module, self.params["path"], data, 0o600)
         result["size"] = len(data)
         if self.params["s3_bucket"]:
             self.s3_call("upload the snapshot to", self.s3().put_object, Bucket=self.params["s3_bucket"],
@@ -168,12 +147,12 @@ class Snapshot:
         path = self.params["path"]
         if not os.path.exists(path):
             if not self.params["s3_bucket"]:
-                raise ConsulModuleError("there is no snapshot at %s; give the path of a saved snapshot or s3_bucket" % path)
+                raise ConsulError("there is no snapshot at %s; give the path of a saved snapshot or s3_bucket" % path)
             if self.module.check_mode:
                 return
             body = self.s3_call("download the snapshot from", self.s3().get_object, Bucket=self.params["s3_bucket"],
                                 Key=self.s3_key)["Body"].read()
-            write_private(path, body)
+            write_atomically(self.module, path, body, 0o600)
         if self.module.check_mode:
             return
         with open(path, "rb") as handle:
@@ -182,19 +161,18 @@ class Snapshot:
         result["size"] = len(data)
 
     def run(self):
+        finish(self.module, self.execute)
+
+    def execute(self):
         result = dict(changed=True, path=self.params["path"])
         if self.params["s3_bucket"]:
             result["s3_uri"] = "s3://%s/%s" % (self.params["s3_bucket"], self.s3_key)
-        try:
-            getattr(self, self.params["operation"])(result)
-        except ConsulModuleError as exc:
-            self.module.fail_json(msg=str(exc))
-        self.module.exit_json(**result)
+        getattr(self, self.params["operation"])(result)
+        return result
 
 
 def main():
-    spec = dict(CONSUL_COMMON_ARGS)
-    spec.update(
+    module = consul_module(dict(
         operation=dict(type="str", choices=["save", "restore"], required=True),
         path=dict(type="path", required=True),
         s3_bucket=dict(type="str"),
@@ -202,10 +180,7 @@ def main():
         s3_region=dict(type="str"),
         s3_endpoint_url=dict(type="str"),
         stale=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_CONSUL:
-        module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
+    ), has_state=False)
     Snapshot(module).run()
 
 

@@ -108,6 +108,7 @@ import json
 import re
 
 from ansible_collections.masa.monitoring.plugins.module_utils._grafana import GrafanaClient, GrafanaError, grafana_module
+from ansible_collections.masa.monitoring.plugins.module_utils._module import finish, with_diff
 
 # Fields Grafana manages itself; they never make a dashboard different.
 SERVER_MANAGED = ("id", "version", "iteration")
@@ -174,30 +175,27 @@ class Dashboard:
                                % (len(self.params["commit_message"]), MAX_MESSAGE_LENGTH))
 
     def run(self):
+        finish(self.module, self.execute)
+
+    def execute(self):
         result = dict(changed=False)
-        try:
-            model = self.load()
-            uid = model["uid"] if model else self.params["uid"]
-            if not uid:
-                raise GrafanaError("give uid, dashboard or path to say which dashboard to remove")
-            result["uid"] = uid
-            if model:
-                self.check_request(uid)
-            current = self.client.dashboard(uid)
+        model = self.load()
+        uid = model["uid"] if model else self.params["uid"]
+        if not uid:
+            raise GrafanaError("give uid, dashboard or path to say which dashboard to remove")
+        result["uid"] = uid
+        if model:
+            self.check_request(uid)
+        current = self.client.dashboard(uid)
+        if current is not None:
+            result.update(saved_fields(current["dashboard"]["uid"], current["meta"]))
+        if self.params["state"] == "absent":
             if current is not None:
-                result.update(saved_fields(current["dashboard"]["uid"], current["meta"]))
-            if self.params["state"] == "absent":
-                if current is not None:
-                    result["changed"] = True
-                    if not self.module.check_mode:
-                        self.client.delete_dashboard(uid)
-                if self.module._diff:
-                    result["diff"] = dict(before=self.shown(current), after={})
-            else:
-                self.present(model, current, result)
-        except GrafanaError as exc:
-            self.module.fail_json(msg=str(exc), status=exc.status)
-        self.module.exit_json(**result)
+                result["changed"] = True
+                if not self.module.check_mode:
+                    self.client.delete_dashboard(uid)
+            return with_diff(self.module, result, self.shown(current), {})
+        return self.present(model, current, result)
 
     def shown(self, current):
         if current is None:
@@ -227,12 +225,11 @@ class Dashboard:
         after = dict(folder_uid=folder_uid if folder_uid is not None else "(new folder %s)" % self.params["folder"],
                      dashboard=normalise(model))
         if before == after:
-            return
+            return result
         result["changed"] = True
-        if self.module._diff:
-            result["diff"] = dict(before=before, after=after)
+        with_diff(self.module, result, before, after)
         if self.module.check_mode:
-            return
+            return result
         if folder_uid is None:
             folder_uid = self.client.create_folder(self.params["folder"])["uid"]
         payload = dict(model)
@@ -248,6 +245,7 @@ class Dashboard:
             self.module.warn("Grafana saved the dashboard under uid %r, not %r: it overwrote a dashboard of the same "
                              "title (Grafana 11.2 and earlier). Set uid to %r to keep them in step"
                              % (saved["uid"], model["uid"], saved["uid"]))
+        return result
 
     def explain(self, exc, model):
         if exc.status != 412:

@@ -91,6 +91,7 @@ token_key:
 """
 
 from ansible_collections.masa.monitoring.plugins.module_utils._grafana import GrafanaClient, GrafanaError, grafana_module
+from ansible_collections.masa.monitoring.plugins.module_utils._module import finish, with_diff
 
 
 # Grafana's 400 answers for names it already holds (pkg/services/serviceaccounts/models.go).
@@ -114,6 +115,9 @@ class ServiceAccount:
         return dict(name=self.params["name"], role=self.params["role"], disabled=self.params["disabled"])
 
     def run(self):
+        finish(self.module, self.execute)
+
+    def execute(self):
         result = dict(changed=False, service_account={})
         try:
             current = self.client.service_account_by_name(self.params["name"])
@@ -130,12 +134,11 @@ class ServiceAccount:
                 result["service_account"] = current or {}
         except GrafanaError as exc:
             conflict = CONFLICTS.get(exc.body.get("messageId"))
-            message = conflict % self.params if conflict else str(exc)
-            self.module.fail_json(msg=message, status=exc.status)
+            if conflict:
+                raise GrafanaError(conflict % self.params, exc.status, exc.body)
+            raise
         result["changed"] = result["changed"] or before != after
-        if self.module._diff:
-            result["diff"] = dict(before=before, after=after)
-        self.module.exit_json(**result)
+        return with_diff(self.module, result, before, after)
 
     def token_names(self, account):
         if account is None or "id" not in account:

@@ -81,21 +81,17 @@ from ansible_collections.masa.monitoring.plugins.module_utils._tls import (
     key_matches,
     not_valid_after,
     sign,
+    tls_module,
     utcnow,
 )
 
 try:
     from cryptography import x509
-except ImportError:  # reported by TLSModule
+except ImportError:  # reported by tls_module()
     pass
 
 
 class CertificateAuthority(TLSModule):
-    argument_spec = dict(
-        subject=dict(type="dict"),
-        renew_before_days=dict(type="int", default=90),
-        key_passphrase=dict(type="str", no_log=True),
-    )
     default_valid_days = 3650
 
     def key_passphrase(self):
@@ -127,6 +123,11 @@ class CertificateAuthority(TLSModule):
             return ["the CA expires within %d days" % self.params["renew_before_days"]]
         return []
 
+    def planned(self):
+        current = self.existing_certificate() if not self.params["force"] else None
+        name = self.subject(current)
+        return self.planned_description(name, name, [], None)
+
     def issue(self, key):
         current = self.existing_certificate() if not self.params["force"] else None
         name = self.subject(current)
@@ -152,7 +153,12 @@ class CertificateAuthority(TLSModule):
 
 
 def main():
-    CertificateAuthority().run()
+    module = tls_module(dict(
+        subject=dict(type="dict"),
+        renew_before_days=dict(type="int", default=90),
+        key_passphrase=dict(type="str", no_log=True),
+    ))
+    CertificateAuthority(module).run()
 
 
 if __name__ == "__main__":

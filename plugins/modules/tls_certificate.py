@@ -119,6 +119,7 @@ from ansible_collections.masa.monitoring.plugins.module_utils._tls import (
     parse_san,
     san_strings,
     sign,
+    tls_module,
     signed_by,
     utcnow,
 )
@@ -126,7 +127,7 @@ from ansible_collections.masa.monitoring.plugins.module_utils._tls import (
 try:
     from cryptography import x509
     from cryptography.x509.oid import ExtendedKeyUsageOID
-except ImportError:  # reported by TLSModule
+except ImportError:  # reported by tls_module()
     pass
 
 EXTENDED_USAGES = {
@@ -137,15 +138,6 @@ EXTENDED_USAGES = {
 
 
 class Certificate(TLSModule):
-    argument_spec = dict(
-        ca_cert_path=dict(type="path", required=True),
-        ca_key_path=dict(type="path", required=True),
-        ca_key_passphrase=dict(type="str", no_log=True),
-        common_name=dict(type="str", required=True),
-        subject_alt_names=dict(type="list", elements="str", default=[]),
-        usage=dict(type="str", default="server", choices=list(EXTENDED_USAGES)),
-        renew_before_days=dict(type="int", default=30),
-    )
 
     def validate_inputs(self):
         super().validate_inputs()
@@ -181,6 +173,10 @@ class Certificate(TLSModule):
         if (not_valid_after(cert) - utcnow()).days < self.params["renew_before_days"]:
             reasons.append("it expires within %d days" % self.params["renew_before_days"])
         return reasons
+
+    def planned(self):
+        return self.planned_description(build_name({"common_name": self.params["common_name"]}), self.ca_cert.subject,
+                                        san_strings(self.sans), self.params["usage"])
 
     def issue(self, key):
         usage = self.params["usage"]
@@ -226,7 +222,16 @@ class Certificate(TLSModule):
 
 
 def main():
-    Certificate().run()
+    module = tls_module(dict(
+        ca_cert_path=dict(type="path", required=True),
+        ca_key_path=dict(type="path", required=True),
+        ca_key_passphrase=dict(type="str", no_log=True),
+        common_name=dict(type="str", required=True),
+        subject_alt_names=dict(type="list", elements="str", default=[]),
+        usage=dict(type="str", default="server", choices=list(EXTENDED_USAGES)),
+        renew_before_days=dict(type="int", default=30),
+    ))
+    Certificate(module).run()
 
 
 if __name__ == "__main__":

@@ -86,13 +86,18 @@ def test_keyed_groups_from_node_meta(stack, tmp_path):
     assert listing["_meta"]["hostvars"]["it-external"]["consul"]["node_meta"] == {"role": "external"}
 
 
-@pytest.mark.parametrize("split", [1, 2, 3])
-def test_requests_per_datacenter_are_fixed_and_the_split_loses_no_node(stack, tmp_path, split):
-    path, listing = write_config(stack, tmp_path, datacenters=["dc1"], requests_per_datacenter=split), tmp_path / "list.json"
+@pytest.mark.parametrize("services", [[], ["masa-oracle", "node-exporter"]], ids=["every service", "two watched"])
+def test_requests_per_datacenter_are_fixed_and_documented(stack, tmp_path, services):
+    """Nodes, checks, and one request per service (plus the service list when none is named): no
+    more for more nodes."""
+    path = write_config(stack, tmp_path, datacenters=["dc1"], services=services)
+    listing = tmp_path / "list.json"
     result = run_ansible("ansible-inventory", "-vvv", "-i", str(path), "--list", "--output", str(listing))
     assert result.returncode == 0, result.stderr
+    in_catalog = stack.consul("/v1/catalog/services")
+    expected = 2 + (len(services) if services else 1 + len(in_catalog))
     address = stack.address(stack.monitor)
-    assert f"{split} request(s) to https://{address}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
+    assert f"{expected} request(s) to https://{address}:8501 for 1 datacenter(s), {len(stack.all_hosts)} node(s)" \
         in result.stdout + result.stderr
     assert sorted(json.loads(listing.read_text())["_meta"]["hostvars"]) == stack.all_hosts
 

@@ -23,7 +23,8 @@ except ImportError:
     def as_template(text):
         return text
 
-from ansible_collections.masa.monitoring.plugins.inventory.consul import InventoryModule, cache_entry, cached_records, node_record
+from ansible_collections.masa.monitoring.plugins.inventory.consul import (InventoryModule, cache_entry, cached_records,
+                                                                          datacenter_records, node_record)
 
 
 def loaded_plugin():
@@ -69,19 +70,50 @@ def test_instances_of_one_service_share_an_entry():
         ("a", "10.0.0.9", 1, "passing"), ("b", "10.0.0.1", 2, "critical")]
 
 
+def answers(nodes):
+    """What Consul's documented endpoints answer for these nodes: /v1/catalog/nodes,
+    /v1/health/state/any and /v1/catalog/service/<name> for each service."""
+    services = {}
+    for node in nodes:
+        for service in node["Services"]:
+            services.setdefault(service["Service"], []).append({
+                "Node": node["Node"], "Address": node["Address"], "ServiceID": service["ID"],
+                "ServiceName": service["Service"], "ServiceTags": service["Tags"], "ServicePort": service["Port"],
+                "ServiceMeta": service.get("Meta") or {}, "ServiceAddress": service.get("Address", "")})
+    return {"nodes": json.dumps([{"Node": n["Node"], "Address": n["Address"], "Meta": n["Meta"]} for n in nodes]),
+            "checks": json.dumps([dict(check, Node=n["Node"]) for n in nodes for check in n["Checks"]]),
+            "services": dict((name, json.dumps(instances)) for name, instances in services.items())}
+
+
+def test_the_documented_answers_join_into_one_record_per_node():
+    texts = answers(NODES)
+    joined = datacenter_records("dc1", json.loads(texts["nodes"]), json.loads(texts["checks"]),
+                                [json.loads(text) for text in texts["services"].values()])
+    assert joined == records(NODES)["dc1"]
+
+
+def test_a_check_or_instance_of_a_node_that_left_meanwhile_is_dropped():
+    texts = answers(NODES)
+    joined = datacenter_records("dc1", json.loads(texts["nodes"])[1:], json.loads(texts["checks"]),
+                                [json.loads(text) for text in texts["services"].values()])
+    assert [record["name"] for record in joined] == ["node2"]
+
+
 def test_the_cache_round_trips_and_ignores_other_formats():
-    assert cached_records(cache_entry({"dc1": [json.dumps(NODES[:1]), json.dumps(NODES[1:])]})) == records(NODES)
+    assert cached_records(cache_entry({"dc1": answers(NODES)})) == records(NODES)
     assert cached_records({"format": 2, "datacenters": records(NODES)}) is None
     assert cached_records(None) is None
-    assert cached_records({"format": 3, "listings": {"dc1": [json.dumps(NODES)]}}) is None
-    assert cached_records({"format": 4, "listings": {"dc1": ["not base64!"]}}) is None
-    truncated = cache_entry({"dc1": [json.dumps(NODES)]})["listings"]["dc1"][0][:-8]
-    assert cached_records({"format": 4, "listings": {"dc1": [truncated]}}) is None
+    assert cached_records({"format": 4, "listings": {"dc1": [json.dumps(NODES)]}}) is None
+    assert cached_records({"format": 5, "listings": {"dc1": {"nodes": "not base64!"}}}) is None
+    entry = cache_entry({"dc1": answers(NODES)})
+    entry["listings"]["dc1"]["checks"] = entry["listings"]["dc1"]["checks"][:-8]
+    assert cached_records(entry) is None
 
 
 def test_the_cache_is_compressed():
-    listing = json.dumps(NODES * 500)
-    assert len(json.dumps(cache_entry({"dc1": [listing]}))) < len(listing) / 10
+    texts = answers(NODES * 500)
+    size = len(texts["nodes"]) + len(texts["checks"]) + sum(len(text) for text in texts["services"].values())
+    assert len(json.dumps(cache_entry({"dc1": texts}))) < size / 10
 
 
 def records(nodes):
@@ -191,7 +223,7 @@ def served_from_cache(tmp_path, nodes, **config):
                                 "cache_connection": str(cache_dir), "timeout": 1}))
     plugin.loader = DataLoader()
     plugin._read_config_data(str(path))
-    plugin._cache[plugin.get_cache_key(str(path))] = cache_entry({"dc1": [json.dumps(nodes)]})
+    plugin._cache[plugin.get_cache_key(str(path))] = cache_entry({"dc1": answers(nodes)})
     plugin.set_cache_plugin()
     return parse(tmp_path, {"url": "http://127.0.0.1:1", **config}, cache_dir=cache_dir).inventory
 

@@ -23,7 +23,7 @@ def test_duration_seconds(value, seconds):
 
 @pytest.mark.parametrize("value", ["ten seconds", "10", "1m 30s", "s"])
 def test_duration_rejects_text_that_is_not_a_duration(value):
-    with pytest.raises(_consul.ConsulModuleError, match="is not a duration"):
+    with pytest.raises(_consul.ConsulError, match="is not a duration"):
         _consul.duration_seconds(value)
 
 
@@ -46,7 +46,7 @@ def raising(exc):
 
 def test_permission_denied_names_the_needed_permission():
     client = _consul.ConsulClient(PARAMS)
-    with pytest.raises(_consul.ConsulModuleError) as info:
+    with pytest.raises(_consul.ConsulError) as info:
         client.call("register service 'web' (needs service:write on it)",
                     raising(consul.ACLPermissionDenied("Permission denied")))
     assert "consul.example:8501" in str(info.value)
@@ -56,11 +56,11 @@ def test_permission_denied_names_the_needed_permission():
 def test_unreachable_agent_names_host_and_port():
     client = _consul.ConsulClient(PARAMS)
     error = requests.exceptions.ConnectionError("Max retries exceeded")
-    with pytest.raises(_consul.ConsulModuleError, match=r"Consul at consul.example:8501 is unreachable"):
+    with pytest.raises(_consul.ConsulError, match=r"Consul at consul.example:8501 is unreachable"):
         client.call("read services", raising(error))
 
 
 def test_tls_failure_points_at_the_tls_options():
     client = _consul.ConsulClient(PARAMS)
-    with pytest.raises(_consul.ConsulModuleError, match="Check ca_cert, client_cert and client_key"):
+    with pytest.raises(_consul.ConsulError, match="Check ca_cert, client_cert and client_key"):
         client.call("read services", raising(requests.exceptions.SSLError("certificate verify failed")))
