@@ -12,6 +12,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -86,29 +87,26 @@ def load_collection() -> None:
 
 
 def render(role: str, template: str, address: str, overrides: dict) -> str:
-    """Render a role template with its defaults and vars, as the role would for a host at ``address``."""
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar, trust_as_template
-
-    def trusted(value):
-        if isinstance(value, str):
-            return trust_as_template(value)
-        if isinstance(value, dict):
-            return {key: trusted(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [trusted(item) for item in value]
-        return value
-
-    load_collection()
-    variables = {}
-    for path in ROLE_VARIABLE_FILES[role]:
-        variables.update(trusted(yaml.safe_load((REPO / path).read_text())))
-    variables.update(inventory_hostname="bench", ansible_managed="masa.monitoring benchmark",
-                     docker_host_address=address, hostvars={"bench": {"docker_host_address": address}},
-                     groups={"monitoring": ["bench"], "consul_servers": ["bench"]})
-    variables.update(overrides)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template((REPO / f"roles/{role}/templates/{template}").read_text()))
+    """A role template rendered by Ansible (bench/render.yml) with the role's defaults and vars, as
+    the role would render it for a monitoring host at ``address``."""
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        inventory = {"all": {"hosts": {"bench": {"ansible_connection": "local"}},
+                             "children": {"monitoring": {"hosts": {"bench": None}},
+                                          "consul_servers": {"hosts": {"bench": None}}}}}
+        (folder / "inventory.yml").write_text(yaml.safe_dump(inventory))
+        # Extra vars, because include_vars would outrank inventory variables as role defaults never do.
+        settings = dict(overrides, docker_host_address=address, bench_var_files=[str(REPO / path) for path in ROLE_VARIABLE_FILES[role]],
+                        bench_template=str(REPO / f"roles/{role}/templates/{template}"),
+                        bench_dest=str(folder / "rendered"), ansible_managed="masa.monitoring benchmark")
+        (folder / "settings.json").write_text(json.dumps(settings))
+        result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(folder / "inventory.yml"),
+                                 "-e", f"@{folder / 'settings.json'}", str(REPO / "bench/render.yml")],
+                                capture_output=True, text=True, check=False, cwd=REPO,
+                                env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")))
+        if result.returncode:
+            raise SystemExit(f"rendering roles/{role}/templates/{template} failed:\n{result.stdout[-2000:]}")
+        return (folder / "rendered").read_text()
 
 
 class Lab:
