@@ -239,25 +239,28 @@ class Lab:
 
 
 class ConsulCatalog:
-    """Registers simulated nodes through the catalog, as an agent's anti-entropy sync would."""
+    """Registers simulated nodes through the catalog, as an agent's anti-entropy sync would, with the
+    collection's Consul client."""
 
     def __init__(self, port: int):
-        self.url = f"http://127.0.0.1:{port}"
-        self.session = requests.Session()
+        load_collection()
+        from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulHTTP
+
+        self.client = ConsulHTTP(f"http://127.0.0.1:{port}", timeout=10)
 
     def wait_for_leader(self, timeout: float = 60) -> None:
-        wait_until(lambda: self.session.get(f"{self.url}/v1/status/leader", timeout=1).json(), timeout,
+        wait_until(lambda: self.client.json("read the leader", "/v1/status/leader"), timeout,
                    "the benchmark's Consul did not elect a leader")
 
     def register(self, node: str, address: str, port: int, service: str = "masa-oracle") -> None:
         service_id = f"{service}-{node}"
-        self.session.put(f"{self.url}/v1/catalog/register", timeout=10, data=json.dumps({
+        self.client.json(f"register {node}", "/v1/catalog/register", method="PUT", payload={
             "Node": node, "Address": address,
             "Service": {"ID": service_id, "Service": service, "Port": port, "Tags": ["prometheus"],
                         "Meta": {"version": "1.0.0"}},
             "Check": {"CheckID": f"service:{service_id}", "Name": "health", "Status": "passing",
                       "ServiceID": service_id},
-        })).raise_for_status()
+        })
 
 
 class PrometheusAPI:
@@ -289,7 +292,7 @@ def wait_until(predicate, timeout: float, failure: Optional[str] = None, interva
         try:
             if predicate():
                 return True
-        except (requests.RequestException, ValueError, KeyError):
+        except Exception:  # pylint: disable=broad-except  # the service may be between states
             pass
         time.sleep(interval)
     if failure:

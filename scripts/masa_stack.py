@@ -9,7 +9,6 @@ import os
 import ssl
 import subprocess
 import sys
-import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / ".collections"))
+
+from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulError, ConsulHTTP  # noqa: E402
+
+__all__ = ["REPO", "ConsulError", "Stack", "plain"]
 # The namespace of Ansible's to_uuid filter, which derives the stack's Consul tokens.
 ANSIBLE_UUID_NAMESPACE = uuid.UUID("361E6D51-FAEC-444A-9079-341386DA8E2E")
 
@@ -92,11 +96,9 @@ class Stack:
             context.load_cert_chain(*(str(p) for p in self.operator_cert))
         return context
 
-    def get(self, url: str, token: Optional[str] = None, auth: Optional[tuple] = None, method: str = "GET",
-            timeout: float = 5.0, body: Any = None) -> Any:
+    def get(self, url: str, auth: Optional[tuple] = None, method: str = "GET", timeout: float = 5.0,
+            body: Any = None) -> Any:
         request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
-        if token:
-            request.add_header("X-Consul-Token", token)
         if auth:
             import base64
 
@@ -107,8 +109,12 @@ class Stack:
 
     def consul(self, path: str, token: Optional[str] = None, host: Optional[str] = None, method: str = "GET",
                body: Any = None) -> Any:
-        return self.get(f"https://{self.address(host or self.monitor)}:8501{path}",
-                        token=self.management_token if token is None else token, method=method, body=body)
+        """Consul's answer through the collection's own client; a refusal raises ConsulError with its status."""
+        cert, key = self.operator_cert
+        client = ConsulHTTP(f"https://{self.address(host or self.monitor)}:8501",
+                            token=self.management_token if token is None else token, timeout=5, ca_cert=str(self.ca),
+                            client_cert=str(cert), client_key=str(key))
+        return client.json(f"{method} {path}", path, method=method, payload=body)
 
     def prometheus(self, path: str) -> Any:
         return self.get(f"https://{self.address(self.monitor)}:9090{path}", auth=self.prometheus_auth)
@@ -136,6 +142,3 @@ def _group_hosts(listing: Dict[str, Any], name: str) -> set:
     for child in group.get("children", []):
         hosts |= _group_hosts(listing, child)
     return hosts
-
-
-HTTPError = urllib.error.HTTPError

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from masa_stack import REPO, HTTPError
+from masa_stack import REPO, ConsulError
 
 from conftest import wait_for
 
@@ -16,9 +16,9 @@ from conftest import wait_for
 def test_anonymous_catalog_reads_are_denied(stack):
     assert stack.consul("/v1/catalog/services", token="") in ({}, {"consul": []})
     assert stack.consul("/v1/catalog/nodes", token="") == []
-    with pytest.raises(HTTPError) as denied:
+    with pytest.raises(ConsulError) as denied:
         stack.consul("/v1/acl/policies", token="")
-    assert denied.value.code == 403
+    assert denied.value.status == 403
 
 
 def test_https_api_requires_our_client_certificate(stack):
