@@ -85,8 +85,16 @@ def load_collection() -> None:
         _loader_ready.append(True)
 
 
-def render(role: str, template: str, address: str, overrides: dict) -> str:
-    """Render a role template with its defaults and vars, as the role would for a host at ``address``."""
+def common_include_vars(role: str, tasks_from: str) -> dict:
+    """The variables ``role`` passes to masa.monitoring.common's ``tasks_from`` entry point."""
+    tasks = yaml.safe_load((REPO / f"roles/{role}/tasks/main.yml").read_text())
+    return next(task["vars"] for task in tasks
+                if task.get("ansible.builtin.include_role", {}).get("tasks_from") == tasks_from)
+
+
+def render(role: str, template: str, address: str, overrides: dict, common_entry: Optional[str] = None) -> str:
+    """Render a role template with its defaults and vars, as the role would for a host at ``address``.
+    With ``common_entry``, the template is roles/common's, with what the role passes to that entry point."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
@@ -103,12 +111,16 @@ def render(role: str, template: str, address: str, overrides: dict) -> str:
     variables = {}
     for path in ROLE_VARIABLE_FILES[role]:
         variables.update(trusted(yaml.safe_load((REPO / path).read_text())))
+    if common_entry:
+        variables.update(trusted(yaml.safe_load((REPO / "roles/common/defaults/main.yml").read_text())))
+        variables.update(trusted(common_include_vars(role, common_entry)))
     variables.update(inventory_hostname="bench", ansible_managed="masa.monitoring benchmark",
                      docker_host_address=address, hostvars={"bench": {"docker_host_address": address}},
                      groups={"monitoring": ["bench"], "consul_servers": ["bench"]})
     variables.update(overrides)
     templar = Templar(loader=DataLoader(), variables=variables)
-    return templar.template(trust_as_template((REPO / f"roles/{role}/templates/{template}").read_text()))
+    source = REPO / f"roles/{'common' if common_entry else role}/templates/{template}"
+    return templar.template(trust_as_template(source.read_text()))
 
 
 class Lab:
@@ -204,7 +216,7 @@ class Lab:
         ConsulCatalog(consul_port).wait_for_leader()
         if alertmanager_vars is not None:
             self.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
-                              render("alertmanager", "web.yml.j2", address, {}))
+                              render("alertmanager", "web.yml.j2", address, {}, common_entry="web_config"))
         self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules,
                         prometheus_vars.get("flags", "").split())
         prometheus = PrometheusAPI(prometheus_port)
