@@ -86,9 +86,23 @@ def load_collection() -> None:
         _loader_ready.append(True)
 
 
-def render(role: str, template: str, address: str, overrides: dict) -> str:
+def common_include_vars(role: str, tasks_from: str) -> dict:
+    """The variables ``role`` passes to masa.monitoring.common's ``tasks_from`` entry point."""
+    tasks = yaml.safe_load((REPO / f"roles/{role}/tasks/main.yml").read_text())
+    return next(task["vars"] for task in tasks
+                if task.get("ansible.builtin.include_role", {}).get("tasks_from") == tasks_from)
+
+
+def render(role: str, template: str, address: str, overrides: dict, common_entry: Optional[str] = None) -> str:
     """A role template rendered by Ansible (bench/render.yml) with the role's defaults and vars, as
-    the role would render it for a monitoring host at ``address``."""
+    the role would render it for a monitoring host at ``address``. With ``common_entry``, the
+    template is roles/common's, with what the role passes to that entry point."""
+    var_files = [str(REPO / path) for path in ROLE_VARIABLE_FILES[role]]
+    source = REPO / f"roles/{role}/templates/{template}"
+    if common_entry:
+        var_files.append(str(REPO / "roles/common/defaults/main.yml"))
+        source = REPO / f"roles/common/templates/{template}"
+        overrides = dict(common_include_vars(role, common_entry), **overrides)
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
         inventory = {"all": {"hosts": {"bench": {"ansible_connection": "local"}},
@@ -96,8 +110,7 @@ def render(role: str, template: str, address: str, overrides: dict) -> str:
                                           "consul_servers": {"hosts": {"bench": None}}}}}
         (folder / "inventory.yml").write_text(yaml.safe_dump(inventory))
         # Extra vars, because include_vars would outrank inventory variables as role defaults never do.
-        settings = dict(overrides, docker_host_address=address, bench_var_files=[str(REPO / path) for path in ROLE_VARIABLE_FILES[role]],
-                        bench_template=str(REPO / f"roles/{role}/templates/{template}"),
+        settings = dict(overrides, docker_host_address=address, bench_var_files=var_files, bench_template=str(source),
                         bench_dest=str(folder / "rendered"), ansible_managed="masa.monitoring benchmark")
         (folder / "settings.json").write_text(json.dumps(settings))
         result = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(folder / "inventory.yml"),
@@ -202,7 +215,7 @@ class Lab:
         ConsulCatalog(consul_port).wait_for_leader()
         if alertmanager_vars is not None:
             self.alertmanager(sandbox, render("alertmanager", "alertmanager.yml.j2", address, alertmanager_vars),
-                              render("alertmanager", "web.yml.j2", address, {}))
+                              render("alertmanager", "web.yml.j2", address, {}, common_entry="web_config"))
         self.prometheus(sandbox, render("prometheus", "prometheus.yml.j2", address, prometheus_vars), rules,
                         prometheus_vars.get("flags", "").split())
         prometheus = PrometheusAPI(prometheus_port)
