@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import boto3
-from masa_stack import REPO, HTTPError
+from masa_stack import REPO, ConsulError
 
 from conftest import wait_for
 
@@ -25,8 +25,8 @@ def kv_put(stack, key, value):
 def kv_get(stack, key):
     try:
         entries = stack.consul(f"/v1/kv/{key}")
-    except HTTPError as missing:
-        assert missing.code == 404
+    except ConsulError as missing:
+        assert missing.status == 404
         return None
     return base64.b64decode(entries[0]["Value"]).decode()
 
