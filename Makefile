@@ -45,13 +45,13 @@ images: engine ## Pull the official images, or build offline ones from Debian pa
 
 up: venv images ## Run the whole stack on the local Docker engine
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
-	@$(BIN)/python scripts/status.py --inventory $(INVENTORY) --wait 60
+	@$(BIN)/python scripts/status.py --wait 60
 
 down: venv ## Remove the stack; PURGE=1 also removes its data volumes
 	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INVENTORY) -e teardown_purge=$(PURGE)
 
 status: venv ## Print where everything is and a health summary; fails when the stack is degraded
-	$(BIN)/python scripts/status.py --inventory $(INVENTORY)
+	$(BIN)/python scripts/status.py $(if $(LAYOUT),--layout $(LAYOUT))
 
 test: lint sanity unit integration terraform-check molecule ## Run every test
 	@echo "make test: all suites passed"

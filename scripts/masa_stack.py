@@ -1,5 +1,7 @@
-"""Where a running stack is and how to talk to it: addresses from the inventory, credentials
-from the controller's state folder. Used by scripts/status.py and the stack tests.
+"""Where a running stack is and how to talk to it, from the record the play keeps on the
+controller (docker_host_layout_dir: one folder per host, one JSON file per role that runs there).
+Used by scripts/status.py, the stack tests and the benchmarks; none of them derives a name, a
+port or a secret's path on its own.
 """
 
 from __future__ import annotations
@@ -7,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import subprocess
 import sys
 import urllib.request
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -20,74 +20,96 @@ sys.path.insert(0, str(REPO / ".collections"))
 
 from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulError, ConsulHTTP  # noqa: E402
 
-__all__ = ["REPO", "ConsulError", "Stack", "plain"]
-# The namespace of Ansible's to_uuid filter, which derives the stack's Consul tokens.
-ANSIBLE_UUID_NAMESPACE = uuid.UUID("361E6D51-FAEC-444A-9079-341386DA8E2E")
+__all__ = ["REPO", "ConsulError", "Stack", "default_layout_dir", "plain"]
+
+
+def default_layout_dir() -> Path:
+    """MASA_LAYOUT_DIR, else the local stack's record: $MASA_STATE_DIR/layout or .state/layout."""
+    if os.environ.get("MASA_LAYOUT_DIR"):
+        return Path(os.environ["MASA_LAYOUT_DIR"])
+    return Path(os.environ.get("MASA_STATE_DIR") or REPO / ".state") / "layout"
 
 
 @dataclass
 class Stack:
-    inventory: Path
-    state_dir: Path
-    hosts: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    groups: Dict[str, List[str]] = field(default_factory=dict)
+    layout_dir: Path
+    records: Dict[str, Dict[str, Dict[str, Any]]]
 
     @classmethod
-    def load(cls, inventory: Optional[str] = None, state_dir: Optional[str] = None) -> "Stack":
-        inventory_path = Path(inventory or os.environ.get("MASA_TEST_INVENTORY") or REPO / "inventory/local")
-        state = Path(state_dir or os.environ.get("MASA_STATE_DIR") or REPO / ".state")
-        listing = json.loads(subprocess.run(
-            [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory_path), "--list"],
-            capture_output=True, text=True, check=True, cwd=REPO,
-            env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg")),
-        ).stdout)
-        hostvars = listing.get("_meta", {}).get("hostvars", {})
-        groups = {name: sorted(_group_hosts(listing, name)) for name in listing if name != "_meta"}
-        return cls(inventory=inventory_path, state_dir=state, hosts=hostvars, groups=groups)
+    def load(cls, layout_dir: Optional[str] = None) -> "Stack":
+        folder = Path(layout_dir) if layout_dir else default_layout_dir()
+        records: Dict[str, Dict[str, Dict[str, Any]]] = {}
+        for path in sorted(folder.glob("*/*.json")):
+            records.setdefault(path.parent.name, {})[path.stem] = json.loads(path.read_text())
+        if not any("host" in kept for kept in records.values()):
+            raise SystemExit(f"no record of a stack in {folder}: run site.yml first (make up), or point --layout "
+                             "(MASA_LAYOUT_DIR) at the folder docker_host_layout_dir names")
+        return cls(layout_dir=folder, records=records)
+
+    def record(self, host: str, name: str) -> Dict[str, Any]:
+        return self.records[host][name]
+
+    def _any(self, name: str, **match: Any) -> Dict[str, Any]:
+        """The first host's record ``name`` whose fields equal ``match``."""
+        for host in sorted(self.records):
+            kept = self.records[host].get(name)
+            if kept is not None and all(kept.get(key) == value for key, value in match.items()):
+                return kept
+        raise KeyError(f"no host records {name} {match or ''} in {self.layout_dir}")
 
     # where --------------------------------------------------------------------
     def address(self, host: str) -> str:
-        return self.hosts[host]["docker_host_address"]
+        return self.record(host, "host")["address"]
+
+    def group(self, name: str) -> List[str]:
+        return sorted(host for host in self.all_hosts if name in self.record(host, "host")["groups"])
 
     @property
     def monitor(self) -> str:
-        return self.groups["monitoring"][0]
+        return self.group("monitoring")[0]
 
     @property
     def oracle_nodes(self) -> List[str]:
-        return self.groups.get("oracle_nodes", [])
+        return self.group("oracle_nodes")
 
     @property
     def all_hosts(self) -> List[str]:
-        return sorted(self.hosts)
+        return sorted(host for host, kept in self.records.items() if "host" in kept)
 
     def container(self, host: str, service: str) -> str:
-        return f"{host}-{service}"
+        if service == "masa-node":
+            return self.record(host, "oracle-node")["masa_node_container"]
+        return self.record(host, service)["container"]
+
+    def published(self, host: str) -> bool:
+        return bool(self.record(host, "host")["published_ports"])
 
     # credentials ----------------------------------------------------------------
     @property
     def ca(self) -> Path:
-        return self.state_dir / "pki/ca.crt"
+        return Path(self.record(self.monitor, "host")["pki"]["ca"])
 
     @property
     def operator_cert(self) -> tuple:
-        issued = self.state_dir / "pki/issued/controller"
-        return issued / "operator.crt", issued / "operator.key"
+        pki = self.record(self.monitor, "host")["pki"]
+        return Path(pki["operator_cert"]), Path(pki["operator_key"])
 
-    def seed(self, name: str) -> str:
-        return (self.state_dir / "secrets/seeds" / name).read_text().strip()
-
-    def consul_token(self, name: str) -> str:
-        """The Consul token the inventory derives from a seed: consul-prometheus, consul-oracle, ..."""
-        return str(uuid.uuid5(ANSIBLE_UUID_NAMESPACE, self.seed(name)))
+    @property
+    def management_token_file(self) -> Path:
+        return Path(self._any("consul", server=True)["management_token_file"])
 
     @property
     def management_token(self) -> str:
-        return (self.state_dir / "secrets/consul/bootstrap.token").read_text().strip()
+        return self.management_token_file.read_text().strip()
+
+    def consul_token(self, name: str) -> str:
+        """The secret of a token the consul role created (consul_acl_tokens), by its name."""
+        return self._any("consul-tokens")[name]
 
     @property
     def prometheus_auth(self) -> tuple:
-        return "admin", self.seed("prometheus-web")
+        return (self.record(self.monitor, "prometheus")["web_username"],
+                self.record(self.monitor, "prometheus-credentials")["web_password"])
 
     # talking --------------------------------------------------------------------
     def tls_context(self, client_cert: bool = True) -> ssl.SSLContext:
@@ -111,13 +133,15 @@ class Stack:
                body: Any = None) -> Any:
         """Consul's answer through the collection's own client; a refusal raises ConsulError with its status."""
         cert, key = self.operator_cert
-        client = ConsulHTTP(f"https://{self.address(host or self.monitor)}:8501",
+        target = host or self.monitor
+        client = ConsulHTTP(f"https://{self.address(target)}:{self.record(target, 'consul')['https_port']}",
                             token=self.management_token if token is None else token, timeout=5, ca_cert=str(self.ca),
                             client_cert=str(cert), client_key=str(key))
         return client.json(f"{method} {path}", path, method=method, payload=body)
 
     def prometheus(self, path: str) -> Any:
-        return self.get(f"https://{self.address(self.monitor)}:9090{path}", auth=self.prometheus_auth)
+        port = self.record(self.monitor, "prometheus")["port"]
+        return self.get(f"https://{self.address(self.monitor)}:{port}{path}", auth=self.prometheus_auth)
 
     def query(self, promql: str) -> List[Dict[str, Any]]:
         import urllib.parse
@@ -134,11 +158,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
-
-
-def _group_hosts(listing: Dict[str, Any], name: str) -> set:
-    group = listing.get(name, {})
-    hosts = set(group.get("hosts", []))
-    for child in group.get("children", []):
-        hosts |= _group_hosts(listing, child)
-    return hosts

@@ -1,7 +1,10 @@
 """One screen on the running stack: where everything is, and whether it is healthy.
 Exits 0 when healthy and 1 when degraded, so scripts can act on it.
 
-    python scripts/status.py [--inventory inventory/local] [--wait SECONDS]
+    python scripts/status.py [--layout .state/layout] [--wait SECONDS]
+
+--layout is the folder the play records the stack in (docker_host_layout_dir): .state/layout for
+the local stack, inventory/aws/.secrets/layout for the AWS inventory.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ def health(stack: Stack) -> tuple:
     """Lines on Consul's and Prometheus's view of the stack, and whether it is healthy."""
     lines, healthy = [], True
     try:
-        for service, expected in (("masa-oracle", stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
+        oracle_service = stack.record(stack.oracle_nodes[0], "oracle-node")["service_name"] if stack.oracle_nodes else ""
+        for service, expected in ((oracle_service, stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
             entries = stack.consul(f"/v1/health/service/{service}")
             passing = sum(all(c["Status"] == "passing" for c in e["Checks"]) for e in entries)
             lines.append(f"  Consul        {service}: {len(entries)} registered, {passing} passing "
@@ -45,18 +49,22 @@ def health(stack: Stack) -> tuple:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--inventory", default=None)
+    parser.add_argument("--layout", default=None, help="the stack's record (default: .state/layout, or "
+                                                          "$MASA_STATE_DIR/layout, or $MASA_LAYOUT_DIR)")
     parser.add_argument("--wait", type=float, default=0,
                         help="seconds to wait for a degraded stack to become healthy (a fresh one settles in a few)")
     args = parser.parse_args()
-    stack = Stack.load(args.inventory)
-    monitor = stack.address(stack.monitor)
-    published = bool(stack.hosts[stack.monitor].get("docker_host_published_ports"))
-    host = "127.0.0.1" if published else monitor
+    stack = Stack.load(args.layout)
+    monitor = stack.monitor
+    host = "127.0.0.1" if stack.published(monitor) else stack.address(monitor)
+    prometheus, alertmanager = stack.record(monitor, "prometheus"), stack.record(monitor, "alertmanager")
+    password = (f"in {stack.layout_dir / monitor / 'prometheus-credentials.json'}"
+                if "prometheus-credentials" in stack.records[monitor] else "in your vault")
     print("masa.monitoring")
-    print(f"  Prometheus    https://{host}:9090   user admin, password in {stack.state_dir}/secrets/seeds/prometheus-web")
-    print(f"  Alertmanager  https://{host}:9093   mTLS: use the operator certificate below")
-    print(f"  Consul        https://{host}:8501   token in {stack.state_dir}/secrets/consul/bootstrap.token")
+    print(f"  Prometheus    https://{host}:{prometheus['port']}   user {prometheus['web_username']}, password {password}")
+    print(f"  Alertmanager  https://{host}:{alertmanager['port']}   mTLS: use the operator certificate below")
+    print(f"  Consul        https://{host}:{stack.record(monitor, 'consul')['https_port']}   "
+          f"token in {stack.management_token_file}")
     print(f"  CA            {stack.ca}")
     print(f"  Operator cert {stack.operator_cert[0]} (+ .key)")
     deadline = time.monotonic() + args.wait

@@ -45,8 +45,9 @@ def test_consul_service_module_and_automatic_deregistration(stack):
     started = time.monotonic()
     result = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "tests/stack/playbooks/consul_service.yml",
-         "-e", f"agent={agent}", "-e", f"state={stack.state_dir}", "-e", f"token={stack.management_token}",
-         "-e", f"weak_token={stack.consul_token('consul-prometheus')}"],
+         "-e", f"agent={agent}", "-e", f"ca={stack.ca}", "-e", f"cert={stack.operator_cert[0]}",
+         "-e", f"key={stack.operator_cert[1]}", "-e", f"token={stack.management_token}",
+         "-e", f"weak_token={stack.consul_token('prometheus')}"],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -14,7 +14,7 @@ from conftest import run_ansible, wait_for
 def write_config(stack, tmp_path, **extra):
     cert, key = stack.operator_cert
     token = tmp_path / "token"
-    token.write_text(stack.consul_token("consul-operator"))
+    token.write_text(stack.consul_token("operator-read"))
     config = {"plugin": "masa.monitoring.consul", "url": f"https://{stack.address(stack.monitor)}:8501",
               "ca_cert": str(stack.ca), "client_cert": str(cert), "client_key": str(key),
               "token_file": str(token), **extra}

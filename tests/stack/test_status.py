@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -12,9 +11,8 @@ from conftest import docker, wait_for
 
 
 def status(*args):
-    return subprocess.run([sys.executable, str(REPO / "scripts/status.py"), "--inventory",
-                           os.environ["MASA_TEST_INVENTORY"], *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run([sys.executable, str(REPO / "scripts/status.py"), *args], capture_output=True, text=True,
+                          timeout=120, check=False)
 
 
 def test_healthy_stack_exits_0():
