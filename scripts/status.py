@@ -24,7 +24,8 @@ def health(stack: Stack) -> tuple:
     lines, healthy = [], True
     try:
         oracle_service = stack.record(stack.oracle_nodes[0], "oracle-node")["service_name"] if stack.oracle_nodes else ""
-        for service, expected in ((oracle_service, stack.oracle_nodes), ("node-exporter", stack.all_hosts)):
+        exporter_service = stack.record(stack.monitor, "node-exporter")["service_name"]
+        for service, expected in ((oracle_service, stack.oracle_nodes), (exporter_service, stack.all_hosts)):
             entries = stack.consul(f"/v1/health/service/{service}")
             passing = sum(all(c["Status"] == "passing" for c in e["Checks"]) for e in entries)
             lines.append(f"  Consul        {service}: {len(entries)} registered, {passing} passing "
