@@ -15,8 +15,20 @@ attributes:
     description: Reads the current state and reports what would change, without changing anything.
   diff_mode:
     support: full
-    description: Returns a diff with the meaningful fields before and after, never secrets or key material.
+    description:
+      - When something changed, returns the object's meaningful fields before and after, never secrets or key
+        material.
   idempotent:
     support: full
     description: A second run with the same options reports RV(ignore:changed=false).
+"""
+
+    # The state option of every module that makes one object exist or not.
+    STATE = r"""
+options:
+  state:
+    description: Whether the object should exist (V(present)) or not (V(absent)).
+    type: str
+    default: present
+    choices: [present, absent]
 """

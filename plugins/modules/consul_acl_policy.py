@@ -25,14 +25,10 @@ options:
     description: The policy's rules, in HCL. Leading and trailing white space on each line is ignored.
     type: str
     default: ""
-  state:
-    description: Whether the policy should exist.
-    type: str
-    default: present
-    choices: [present, absent]
 extends_documentation_fragment:
   - masa.monitoring.consul
   - masa.monitoring.attributes
+  - masa.monitoring.attributes.state
 author:
   - masa.monitoring developers (@masa-finance)
 """

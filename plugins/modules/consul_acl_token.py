@@ -35,14 +35,10 @@ options:
     description: Whether the token is local to the datacenter.
     type: bool
     default: false
-  state:
-    description: Whether the token should exist.
-    type: str
-    default: present
-    choices: [present, absent]
 extends_documentation_fragment:
   - masa.monitoring.consul
   - masa.monitoring.attributes
+  - masa.monitoring.attributes.state
 author:
   - masa.monitoring developers (@masa-finance)
 """

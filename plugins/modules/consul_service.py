@@ -74,14 +74,10 @@ options:
       - Remove the service when any of its checks has been critical this long. Consul's minimum is
         one minute, and its reaper runs every 30 seconds.
     type: str
-  state:
-    description: Whether the service should be registered.
-    type: str
-    default: present
-    choices: [present, absent]
 extends_documentation_fragment:
   - masa.monitoring.consul
   - masa.monitoring.attributes
+  - masa.monitoring.attributes.state
 author:
   - masa.monitoring developers (@masa-finance)
 """

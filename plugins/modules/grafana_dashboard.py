@@ -56,14 +56,10 @@ options:
     description: The version message Grafana keeps in the dashboard's history.
     type: str
     default: Pushed by masa.monitoring.grafana_dashboard
-  state:
-    description: Whether the dashboard should exist.
-    type: str
-    default: present
-    choices: [present, absent]
 extends_documentation_fragment:
   - masa.monitoring.grafana
   - masa.monitoring.attributes
+  - masa.monitoring.attributes.state
 author:
   - masa.monitoring developers (@masa-finance)
 """
