@@ -50,8 +50,8 @@ def health(stack: Stack) -> tuple:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--layout", default=None, help="the stack's record (default: .state/layout, or "
-                                                          "$MASA_STATE_DIR/layout, or $MASA_LAYOUT_DIR)")
+    parser.add_argument("--layout", default=None,
+                        help="the stack's record (default: $MASA_LAYOUT_DIR, $MASA_STATE_DIR/layout or .state/layout)")
     parser.add_argument("--wait", type=float, default=0,
                         help="seconds to wait for a degraded stack to become healthy (a fresh one settles in a few)")
     args = parser.parse_args()
