@@ -12,7 +12,8 @@ description:
   - Hosts are Consul nodes. Groups are made per service, per service tag, per datacenter and per
     health state, plus any C(keyed_groups) and C(groups) from node meta and services.
   - Each datacenter costs a fixed number of requests, whatever the number of nodes, all to Consul's
-    documented API and in parallel - C(/v1/catalog/nodes), C(/v1/health/state/any), and
+    documented API and in parallel - C(/v1/catalog/nodes), C(/v1/health/state/any) filtered to the
+    checks that are not passing, and
     C(/v1/catalog/service/<name>) for each service in O(services), or for every service in
     C(/v1/catalog/services) (one more) when O(services) is empty. Listing the datacenters, when
     O(datacenters) is empty, costs one more in all.
@@ -193,7 +194,8 @@ def cached_records(cached):
 
 
 def datacenter_records(datacenter, nodes, checks, service_listings):
-    """One record per node of /v1/catalog/nodes, with its checks from /v1/health/state/any and its
+    """One record per node of /v1/catalog/nodes, with its checks that are not passing (a node or
+    service without such a check is passing) from /v1/health/state/any and its
     service instances from each /v1/catalog/service/<name> answer."""
     joined = {}
     for node in nodes:
@@ -321,21 +323,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 query = "?dc=" + quote(dc, safe="")
 
                 def get(what, path, query=query):
-                    return pool.submit(consul.text, what, path + query)
+                    """The answer as text (what the cache keeps) and decoded, in a worker, so that one
+                    answer is decoded while Consul still builds the others."""
+                    def fetch():
+                        text = consul.text(what, path + query)
+                        return text, self._decode(text, what)
+                    return pool.submit(fetch)
 
                 nodes = get("list nodes (needs node:read)", "/v1/catalog/nodes")
-                checks = get("list checks (needs node:read and service:read)", "/v1/health/state/any")
+                # Only the checks that are not passing: a node or service without one is passing, and a
+                # fleet's passing checks would be most of what Consul sends and the plugin decodes.
+                checks = get("list checks (needs node:read and service:read)",
+                             "/v1/health/state/any", query + "&filter=" + quote('Status != "passing"', safe=""))
                 names = watched or sorted(consul.json("list services (needs service:read)",
                                                       "/v1/catalog/services" + query))
                 services = dict((name, get("list instances of %s (needs service:read)" % name,
                                            "/v1/catalog/service/" + quote(name, safe="")))
                                 for name in names)
-                listings[dc] = {"nodes": nodes.result(), "checks": checks.result(),
-                                "services": dict((name, answer.result()) for name, answer in services.items())}
-                records[dc] = datacenter_records(dc, self._decode(listings[dc]["nodes"], "nodes"),
-                                                 self._decode(listings[dc]["checks"], "checks"),
-                                                 [self._decode(text, name) for name, text in
-                                                  listings[dc]["services"].items()])
+                answers = {"nodes": nodes.result(), "checks": checks.result(),
+                           "services": dict((name, answer.result()) for name, answer in services.items())}
+                listings[dc] = {"nodes": answers["nodes"][0], "checks": answers["checks"][0],
+                                "services": dict((name, text) for name, (text, _decoded) in answers["services"].items())}
+                records[dc] = datacenter_records(dc, answers["nodes"][1], answers["checks"][1],
+                                                 [decoded for _text, decoded in answers["services"].values()])
         self.requests = consul.requests
         display.vvv("masa.monitoring.consul: %d request(s) to %s for %d datacenter(s), %d node(s)"
                     % (consul.requests, consul.base_url, len(records), sum(len(n) for n in records.values())))
