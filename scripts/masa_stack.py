@@ -1,7 +1,7 @@
 """Where a running stack is and how to talk to it, from the record the play keeps on the
 controller (docker_host_layout_dir: one folder per host, one JSON file per role that runs there).
-Used by scripts/status.py, the stack tests and the benchmarks; none of them derives a name, a
-port or a secret's path on its own.
+Used by scripts/status.py and the stack tests; neither derives a name, a port or a secret's path
+on its own. (The benchmarks run labs of their own and do not read it.)
 """
 
 from __future__ import annotations
