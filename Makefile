@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed
 COLLECTION_LINK := .collections/ansible_collections/masa/monitoring
 INVENTORY ?= inventory/local
 PURGE ?= 0
+# Which image each role runs on this machine: written by scripts/images.sh, read as extra vars.
+IMAGES := .state/images.yml
 # Go builds the images where no registry answers; /usr/local/go is where Go's own archive installs.
 export PATH := $(BIN):$(PATH):/usr/local/go/bin
 # Some machines list package indexes that do not exist; pip warns about each, for every package.
@@ -44,11 +46,11 @@ images: engine ## Pull the official images, or build offline ones from Debian pa
 	scripts/images.sh
 
 up: venv images ## Run the whole stack on the local Docker engine
-	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+	$(BIN)/ansible-playbook site.yml -i $(INVENTORY) -e @$(IMAGES)
 	@$(BIN)/python scripts/status.py --wait 60
 
 down: venv ## Remove the stack; PURGE=1 also removes its data volumes
-	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INVENTORY) -e teardown_purge=$(PURGE)
+	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INVENTORY) $(if $(wildcard $(IMAGES)),-e @$(IMAGES)) -e teardown_purge=$(PURGE)
 
 status: venv ## Print where everything is and a health summary; fails when the stack is degraded
 	$(BIN)/python scripts/status.py $(if $(LAYOUT),--layout $(LAYOUT))

@@ -40,7 +40,7 @@ ROLE_VARIABLE_FILES = {
 
 
 def image(variable: str, official: str) -> str:
-    chosen = REPO / "inventory/local/group_vars/all/zz_images.yml"
+    chosen = REPO / ".state/images.yml"
     return yaml.safe_load(chosen.read_text()).get(variable, official) if chosen.exists() else official
 
 

@@ -32,23 +32,21 @@ from typing import Any, NamedTuple
 import requests
 import yaml
 
+from _lab import image
+
 REPO = Path(__file__).resolve().parents[1]
 CONTAINER = "masa-bench-consul"
 PORT = 18599
 URL = f"http://127.0.0.1:{PORT}"
 TXN_OPS = 64  # Consul's limit of operations per transaction
 ROUNDS = 5
-
-
-def consul_image() -> str:
-    chosen = REPO / "inventory/local/group_vars/all/zz_images.yml"
-    return yaml.safe_load(chosen.read_text())["consul_image"] if chosen.exists() else "hashicorp/consul:1.21"
+CONSUL_IMAGE = image("consul_image", "hashicorp/consul:1.21")
 
 
 def start_consul() -> None:
     subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True, check=False)
     subprocess.run(["docker", "run", "-d", "--name", CONTAINER, "-p", f"127.0.0.1:{PORT}:8500",
-                    "--entrypoint", "/bin/consul", consul_image(), "agent", "-server", "-bootstrap-expect=1",
+                    "--entrypoint", "/bin/consul", CONSUL_IMAGE, "agent", "-server", "-bootstrap-expect=1",
                     "-data-dir=/tmp/consul", "-bind=127.0.0.1", "-client=0.0.0.0", "-log-level=warn"],
                    check=True, capture_output=True)
     deadline = time.monotonic() + 60
@@ -201,7 +199,7 @@ def main() -> None:
     try:
         took = register(args.nodes, args.services_per_node)
         print(f"registered {args.nodes:,} nodes and {args.nodes * args.services_per_node:,} service instances "
-              f"in a real Consul ({consul_image()}) in {took:.1f} s")
+              f"in a real Consul ({CONSUL_IMAGE}) in {took:.1f} s")
         with tempfile.TemporaryDirectory() as directory:
             configs = {}
             for number, (label, extra) in enumerate(settings.items()):

@@ -14,7 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 images_dir="$root/images"
-vars_file=${1:-"$root/inventory/local/group_vars/all/zz_images.yml"}
+vars_file=${1:-"$root/.state/images.yml"}
 base_tag=${MASA_BASE_IMAGE:-masa/debian-base:bookworm}
 pull_timeout=${MASA_PULL_TIMEOUT:-30}
 hash_label=io.masa.build-hash

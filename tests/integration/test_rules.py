@@ -10,7 +10,7 @@ from conftest import REPO
 
 
 def prometheus_image() -> str:
-    chosen = yaml.safe_load((REPO / "inventory/local/group_vars/all/zz_images.yml").read_text())
+    chosen = yaml.safe_load((REPO / ".state/images.yml").read_text())
     return chosen["prometheus_image"]
 
 
