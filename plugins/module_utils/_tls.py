@@ -47,6 +47,7 @@ SUBJECT_FIELDS = {
     "state": "STATE_OR_PROVINCE_NAME",
 }
 _DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 
 # Options every tls_* module shares; merged by tls_module(), documented in the
 # masa.monitoring.tls doc fragment.
@@ -155,13 +156,19 @@ def build_name(subject):
 
 
 def parse_san(entry):
-    """Turn 'DNS:name', 'IP:addr' or a bare name or address into a GeneralName."""
+    """Turn 'DNS:name', 'IP:addr', 'URI:scheme://...' or a bare name or address into a GeneralName."""
     text = str(entry).strip()
     kind, sep, value = text.partition(":")
-    if sep and kind.upper() in ("DNS", "IP"):
+    if sep and kind.upper() in ("DNS", "IP", "URI"):
         kind = kind.upper()
     else:
         kind, value = None, text
+    if kind == "URI":
+        scheme, sep, rest = value.partition("://")
+        if not sep or not _URI_SCHEME.match(scheme) or not rest or any(c.isspace() for c in rest):
+            raise TLSError("invalid subject_alt_names entry %r: write a URI with a scheme, e.g. "
+                           "URI:spiffe://masa.monitoring/prometheus" % (entry,))
+        return x509.UniformResourceIdentifier(value)
     if kind in (None, "IP"):
         try:
             return x509.IPAddress(ipaddress.ip_address(value))
@@ -172,7 +179,7 @@ def parse_san(entry):
     if not value or len(value) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
         raise TLSError(
             "invalid subject_alt_names entry %r: write a DNS name (DNS:host.example), "
-            "or an IP address (IP:10.0.0.1)" % (entry,)
+            "an IP address (IP:10.0.0.1) or a URI (URI:spiffe://masa.monitoring/operator)" % (entry,)
         )
     return x509.DNSName(value.lower())
 
@@ -184,6 +191,8 @@ def san_strings(general_names):
             out.append("IP:%s" % name.value)
         elif isinstance(name, x509.DNSName):
             out.append("DNS:%s" % name.value)
+        elif isinstance(name, x509.UniformResourceIdentifier):
+            out.append("URI:%s" % name.value)
     return sorted(set(out))
 
 

@@ -38,8 +38,8 @@ EXAMPLES = r"""
   masa.monitoring.consul_acl_bootstrap:
     host: "{{ docker_host_address }}"
     ca_cert: /etc/masa/consul/tls/ca.crt
-    client_cert: /etc/masa/consul/tls/host.crt
-    client_key: /etc/masa/consul/tls/host.key
+    client_cert: /etc/masa/consul/tls/consul.crt
+    client_key: /etc/masa/consul/tls/consul.key
   register: bootstrap
   no_log: true
 """

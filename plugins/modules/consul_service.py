@@ -87,8 +87,8 @@ EXAMPLES = r"""
   masa.monitoring.consul_service:
     host: 172.30.0.11
     ca_cert: /etc/masa/consul/tls/ca.crt
-    client_cert: /etc/masa/consul/tls/host.crt
-    client_key: /etc/masa/consul/tls/host.key
+    client_cert: /etc/masa/consul/tls/consul.crt
+    client_key: /etc/masa/consul/tls/consul.key
     token: "{{ oracle_service_token }}"
     name: masa-oracle
     id: masa-oracle-node1

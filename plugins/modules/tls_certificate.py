@@ -35,6 +35,8 @@ options:
     description:
       - DNS names and IP addresses, written C(DNS:name), C(IP:address), or bare; a bare entry that parses
         as an IP address is one.
+      - URIs, written C(URI:scheme://...); the collection names client identities this way, for example
+        C(URI:spiffe://masa.monitoring/prometheus), and endpoints admit clients by them.
     type: list
     elements: str
     default: []

@@ -33,7 +33,7 @@ def _write(directory: Path, stem: str, cert, key) -> Pair:
     return Pair(cert_path, key_path)
 
 
-def _issue(cn, issuer_name, issuer_key, key, ca=False):
+def _issue(cn, issuer_name, issuer_key, key, ca=False, uris=(), usages=("SERVER_AUTH", "CLIENT_AUTH")):
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
         x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(issuer_name).public_key(key.public_key())
@@ -43,10 +43,11 @@ def _issue(cn, issuer_name, issuer_key, key, ca=False):
     )
     if not ca:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                                        + [x509.UniformResourceIdentifier(uri) for uri in uris]),
             critical=False,
         ).add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            x509.ExtendedKeyUsage([getattr(ExtendedKeyUsageOID, usage) for usage in usages]), critical=False
         )
     return builder.sign(issuer_key, hashes.SHA256())
 
@@ -57,6 +58,14 @@ class PKI:
     node: Pair
     foreign_ca: Path
     foreign: Pair
+    # Client identities, as the pki role names them, and a certificate that may only serve.
+    prometheus: Pair
+    agent: Pair
+    server_only: Pair
+
+
+PROMETHEUS = "spiffe://masa.monitoring/prometheus"
+AGENT = "spiffe://masa.monitoring/consul/t1"
 
 
 @pytest.fixture(scope="session")
@@ -70,4 +79,9 @@ def pki(tmp_path_factory) -> PKI:
     foreign = _write(directory, "foreign", _issue("foreign", foreign_ca.subject, foreign_ca_key, foreign_key), foreign_key)
     ca_path = _write(directory, "ca", ca, ca_key).cert
     foreign_ca_path = _write(directory, "foreign-ca", foreign_ca, foreign_ca_key).cert
-    return PKI(ca=ca_path, node=node, foreign_ca=foreign_ca_path, foreign=foreign)
+    identities = {}
+    for stem, uris, usages in (("prometheus", [PROMETHEUS], ["CLIENT_AUTH"]), ("agent", [AGENT], ["SERVER_AUTH", "CLIENT_AUTH"]),
+                               ("server_only", [PROMETHEUS], ["SERVER_AUTH"])):
+        key = ec.generate_private_key(ec.SECP256R1())
+        identities[stem] = _write(directory, stem, _issue(stem, ca.subject, ca_key, key, uris=uris, usages=usages), key)
+    return PKI(ca=ca_path, node=node, foreign_ca=foreign_ca_path, foreign=foreign, **identities)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import ssl
+import urllib.error
 import urllib.request
 
 import pytest
+from conftest import AGENT, PROMETHEUS
 
 from masa_analytics import AnalyticsService, ConfigurationError, OracleMetrics, ServiceConfig, TLSFiles
 from masa_analytics.consul import ConsulAgent, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
@@ -77,6 +79,50 @@ def test_metrics_endpoint_requires_a_client_certificate_from_our_ca(service, pki
         urllib.request.urlopen(url, context=client(pki.ca), timeout=5).read()
     with pytest.raises(Exception):
         urllib.request.urlopen(url, context=client(pki.ca, pki.foreign.cert, pki.foreign.key), timeout=5).read()
+
+
+def get_status(url, context):
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_each_route_admits_only_the_identities_it_serves(pki):
+    running = AnalyticsService(config(pki, metrics_clients=frozenset({PROMETHEUS}), health_clients=frozenset({AGENT})))
+    running.start()
+    try:
+        base = f"https://127.0.0.1:{running.endpoint.port}"
+        answers = {
+            (who, route): get_status(base + route, client(pki.ca, pair.cert, pair.key))
+            for who, pair in (("prometheus", pki.prometheus), ("agent", pki.agent), ("node", pki.node))
+            for route in ("/metrics", "/health")
+        }
+        assert answers == {
+            ("prometheus", "/metrics"): 200, ("prometheus", "/health"): 403,
+            ("agent", "/metrics"): 403, ("agent", "/health"): 200,
+            ("node", "/metrics"): 403, ("node", "/health"): 403,
+        }
+        # A certificate issued only to serve TLS is refused as a client, whatever its SANs.
+        with pytest.raises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+            urllib.request.urlopen(base + "/metrics", context=client(pki.ca, pki.server_only.cert, pki.server_only.key),
+                                   timeout=5).read()
+    finally:
+        running.stop()
+
+
+def test_tls12_accepts_only_aead_suites(service, pki):
+    url = f"https://127.0.0.1:{service.endpoint.port}/health"
+    cbc = client(pki.ca, pki.node.cert, pki.node.key)
+    cbc.maximum_version = ssl.TLSVersion.TLSv1_2
+    cbc.set_ciphers("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA")
+    with pytest.raises((ssl.SSLError, urllib.error.URLError)):
+        urllib.request.urlopen(url, context=cbc, timeout=5).read()
+    aead = client(pki.ca, pki.node.cert, pki.node.key)
+    aead.maximum_version = ssl.TLSVersion.TLSv1_2
+    aead.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert get_status(url, aead) == 200
 
 
 def test_health_endpoint_reports_passing(service, pki):

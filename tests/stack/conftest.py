@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -85,6 +87,17 @@ def fetch_metrics(stack: Stack, address: str) -> bytes:
     """An oracle node's SDK endpoint, over mTLS with the operator's certificate."""
     with urllib.request.urlopen(f"https://{address}:9200/metrics", context=stack.tls_context(), timeout=5) as answer:
         return answer.read()
+
+
+def fetch(address: str, port: int, context: ssl.SSLContext, path: str = "/metrics") -> bytes:
+    """The raw HTTP answer to a GET of ``path`` over TLS with ``context``."""
+    with socket.create_connection((address, port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=address) as tls:
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := tls.recv(65536):
+                data += chunk
+    return data
 
 
 def masa_node_hosts(stack: Stack) -> list:

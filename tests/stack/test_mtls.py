@@ -6,22 +6,14 @@ import socket
 import ssl
 import subprocess
 
+from conftest import fetch
+
 
 def node_endpoints(stack):
     for host in stack.all_hosts:
         yield host, stack.address(host), 9100
     for host in stack.oracle_nodes:
         yield host, stack.address(host), 9200
-
-
-def fetch(address, port, context):
-    with socket.create_connection((address, port), timeout=5) as raw:
-        with context.wrap_socket(raw, server_hostname=address) as tls:
-            tls.sendall(f"GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while chunk := tls.recv(65536):
-                data += chunk
-    return data
 
 
 def refused(address, port, context) -> bool:

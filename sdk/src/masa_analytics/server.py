@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from typing import Callable, Dict, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Optional, Set, Tuple
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -20,7 +20,12 @@ Response = Tuple[int, str, bytes]
 
 
 class MetricsEndpoint:
-    """Serves ``registry`` at ``metrics_path`` and ``health()`` at ``/health`` over mTLS."""
+    """Serves ``registry`` at ``metrics_path`` and ``health()`` at ``/health`` over mTLS.
+
+    ``metrics_clients`` and ``health_clients`` name the client identities (any SAN of the client
+    certificate: a URI, DNS name or address) each route admits; empty admits any certificate our CA
+    signed. Others get 403.
+    """
 
     def __init__(
         self,
@@ -30,6 +35,8 @@ class MetricsEndpoint:
         port: int,
         health: Callable[[], Dict[str, object]],
         metrics_path: str = "/metrics",
+        metrics_clients: FrozenSet[str] = frozenset(),
+        health_clients: FrozenSet[str] = frozenset(),
     ):
         self.registry = registry
         self.context = context
@@ -37,6 +44,8 @@ class MetricsEndpoint:
         self.port = port
         self.health = health
         self.metrics_path = metrics_path
+        self.metrics_clients = frozenset(metrics_clients)
+        self.health_clients = frozenset(health_clients)
         self._server: Optional[asyncio.AbstractServer] = None
         self._connections: Set[asyncio.Task] = set()
 
@@ -57,8 +66,12 @@ class MetricsEndpoint:
             await self._server.wait_closed()
             self._server = None
 
-    def respond(self, path: str) -> Response:
+    def respond(self, path: str, client: FrozenSet[str] = frozenset()) -> Response:
+        """``client`` holds the SANs of the certificate the client presented."""
         route = path.split("?", 1)[0]
+        admitted = {self.metrics_path: self.metrics_clients, "/health": self.health_clients}.get(route)
+        if admitted and not admitted & client:
+            return 403, "text/plain; charset=utf-8", b"this client certificate is not admitted here\n"
         if route == self.metrics_path:
             return 200, CONTENT_TYPE_LATEST, generate_latest(self.registry)
         if route == "/health":
@@ -72,6 +85,7 @@ class MetricsEndpoint:
         if task is not None:
             self._connections.add(task)
             task.add_done_callback(self._connections.discard)
+        client = client_identities(writer.get_extra_info("peercert"))
         try:
             while True:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
@@ -87,7 +101,7 @@ class MetricsEndpoint:
                 if method not in ("GET", "HEAD"):
                     code, ctype, body = 405, "text/plain; charset=utf-8", b"method not allowed\n"
                 else:
-                    code, ctype, body = self.respond(path)
+                    code, ctype, body = self.respond(path, client)
                 writer.write(
                     (
                         f"HTTP/1.1 {code} {_REASONS.get(code, 'OK')}\r\n"
@@ -106,4 +120,9 @@ class MetricsEndpoint:
             writer.close()
 
 
-_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+def client_identities(peercert: Optional[dict]) -> FrozenSet[str]:
+    """The SAN values of a verified peer certificate, as ``ssl`` decodes it."""
+    return frozenset(value for _kind, value in (peercert or {}).get("subjectAltName", ()))
+
+
+_REASONS = {200: "OK", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}

@@ -14,7 +14,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Awaitable, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence
 
 from .consul import ConsulAgent, ConsulError, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
 from .metrics import EndpointMetrics, OracleMetrics
@@ -47,6 +47,10 @@ class ServiceConfig:
     # endpoint closes, and a planned stop never looks like a failed scrape.
     drain_seconds: float = 6.0
     register: bool = True
+    # Client identities (certificate SANs) admitted to /metrics and /health; empty admits any
+    # certificate our CA signed.
+    metrics_clients: FrozenSet[str] = frozenset()
+    health_clients: FrozenSet[str] = frozenset()
 
     @property
     def service_id(self) -> str:
@@ -92,7 +96,13 @@ class ServiceConfig:
             deregister_critical_after=env.get("MASA_DEREGISTER_AFTER", "1m"),
             drain_seconds=float(env.get("MASA_DRAIN_SECONDS", "6")),
             register=env.get("MASA_CONSUL_REGISTER", "true").lower() not in ("0", "false", "no"),
+            metrics_clients=_identities(env.get("MASA_METRICS_CLIENTS", "")),
+            health_clients=_identities(env.get("MASA_HEALTH_CLIENTS", "")),
         )
+
+
+def _identities(listed: str) -> FrozenSet[str]:
+    return frozenset(item.strip() for item in listed.split(",") if item.strip())
 
 
 def _token(env: Mapping[str, str]) -> Optional[str]:
@@ -136,7 +146,8 @@ class AnalyticsService:
         self._context = server_context(config.tls)
         self.metrics.certificate_not_after.set(certificate_not_after(config.tls.cert))
         self.endpoint = MetricsEndpoint(
-            self.metrics.registry, self._context, config.listen_host, config.port, self.health
+            self.metrics.registry, self._context, config.listen_host, config.port, self.health,
+            metrics_clients=config.metrics_clients, health_clients=config.health_clients,
         )
         self._registration: Optional[asyncio.Task] = None
         self._thread: Optional[threading.Thread] = None

@@ -29,11 +29,16 @@ class TLSFiles:
                 raise ConfigurationError(f"cannot read the TLS {label} at {path}: {exc.strerror or exc}") from None
 
 
+# TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3's are all AEAD.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
 def server_context(files: TLSFiles) -> ssl.SSLContext:
-    """Require a client certificate signed by our CA only; TLS 1.2 or later."""
+    """Require a client certificate signed by our CA only; TLS 1.2 (AEAD suites) or later."""
     files.check_readable()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)
     context.verify_mode = ssl.CERT_REQUIRED
     _load_pair(context, files)
     context.load_verify_locations(cafile=str(files.ca))

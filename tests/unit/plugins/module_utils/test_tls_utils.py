@@ -39,13 +39,15 @@ def make_leaf(ca_key, ca_cert, sans=("DNS:node1",), days=30):
         ("IP:::1", "IP:::1"),
         ("*.consul", "DNS:*.consul"),
         ("server.dc1.consul", "DNS:server.dc1.consul"),
+        ("URI:spiffe://masa.monitoring/consul/node1", "URI:spiffe://masa.monitoring/consul/node1"),
     ],
 )
 def test_parse_san_accepts_names_and_addresses(entry, expected):
     assert _tls.san_strings([_tls.parse_san(entry)]) == [expected]
 
 
-@pytest.mark.parametrize("entry", ["DNS:not a name", "IP:300.1.1.1", "", "-bad.example", "a" * 64 + ".com"])
+@pytest.mark.parametrize("entry", ["DNS:not a name", "IP:300.1.1.1", "", "-bad.example", "a" * 64 + ".com",
+                                   "URI:masa.monitoring/operator", "URI:spiffe://", "URI:spiffe://a b"])
 def test_parse_san_rejects_bad_entries_with_a_clear_message(entry):
     with pytest.raises(_tls.TLSError, match="invalid subject_alt_names entry"):
         _tls.parse_san(entry)
