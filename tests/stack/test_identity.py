@@ -2,14 +2,15 @@
 
 The identities are the certificates the pki role issues (a node's server certificate, a node's Consul
 agent certificate, Prometheus's client certificate, the operator's), one from a foreign CA, and none.
-The whole matrix is written to $MASA_STATE_DIR/identity-matrix.md for the record.
+The whole matrix is written to masa-identity-matrix.md in the temporary folder, for the record: molecule
+removes its state folder when it is done.
 """
 
 from __future__ import annotations
 
-import os
 import ssl
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -101,4 +102,4 @@ def write_matrix(stack, matrix, identities):
     lines = ["| endpoint | " + " | ".join(identities) + " |", "|---" * (len(identities) + 1) + "|"]
     lines += ["| " + endpoint + " | " + " | ".join(matrix[endpoint, i] for i in identities) + " |"
               for endpoint in endpoints]
-    Path(os.environ["MASA_STATE_DIR"], "identity-matrix.md").write_text("\n".join(lines) + "\n")
+    Path(tempfile.gettempdir(), "masa-identity-matrix.md").write_text("\n".join(lines) + "\n")
