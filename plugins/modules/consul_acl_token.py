@@ -31,6 +31,27 @@ options:
     type: list
     elements: str
     default: []
+  service_identities:
+    description:
+      - Services the token may register and deregister, each as Consul's service identity (C(service:write) on
+        the name and its sidecar proxy, read on the catalog). Tighter than a policy for one service's own token.
+    type: list
+    elements: str
+    default: []
+  node_identities:
+    description: Nodes whose catalog entry the token may write, each as Consul's node identity (Consul 1.8.1 or later).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      node_name:
+        description: The node's name.
+        type: str
+        required: true
+      datacenter:
+        description: The node's datacenter.
+        type: str
+        required: true
   local:
     description: Whether the token is local to the datacenter.
     type: bool
@@ -50,6 +71,13 @@ EXAMPLES = r"""
     secret_id: "{{ vault_consul_prometheus_token }}"
     description: Prometheus service discovery
     policies: [prometheus]
+
+- name: One oracle node's own token, for its services only
+  masa.monitoring.consul_acl_token:
+    accessor_id: "{{ ('oracle-' ~ inventory_hostname) | to_uuid }}"
+    secret_id: "{{ oracle_node_consul_token }}"
+    description: "Oracle services of {{ inventory_hostname }}"
+    service_identities: [masa-oracle, masa-node]
 """
 
 RETURN = r"""
@@ -57,10 +85,15 @@ token:
   description: The token as the options describe it, without its secret.
   returned: when O(state=present)
   type: dict
-  sample: {accessor_id: 0f9e..., description: Prometheus service discovery, policies: [prometheus], local: false}
+  sample: {accessor_id: 0f9e..., description: Prometheus service discovery, policies: [prometheus],
+           service_identities: [], node_identities: [], local: false}
 """
 
 from ansible_collections.masa.monitoring.plugins.module_utils._consul import ConsulError, ConsulModule, consul_module
+
+
+def _node_key(identity):
+    return identity["datacenter"], identity["node_name"]
 
 
 class ConsulACLToken(ConsulModule):
@@ -81,6 +114,9 @@ class ConsulACLToken(ConsulModule):
             accessor_id=token["AccessorID"],
             description=token.get("Description") or "",
             policies=sorted(p["Name"] for p in token.get("Policies") or []),
+            service_identities=sorted(s["ServiceName"] for s in token.get("ServiceIdentities") or []),
+            node_identities=sorted(({"node_name": n["NodeName"], "datacenter": n["Datacenter"]}
+                                    for n in token.get("NodeIdentities") or []), key=_node_key),
             local=bool(token.get("Local")),
         )
 
@@ -89,6 +125,9 @@ class ConsulACLToken(ConsulModule):
             accessor_id=self.params["accessor_id"],
             description=self.params["description"],
             policies=sorted(set(self.params["policies"])),
+            service_identities=sorted(set(self.params["service_identities"])),
+            node_identities=sorted(({"node_name": n["node_name"], "datacenter": n["datacenter"]}
+                                    for n in self.params["node_identities"]), key=_node_key),
             local=self.params["local"],
         )
 
@@ -103,6 +142,8 @@ class ConsulACLToken(ConsulModule):
             SecretID=self.params["secret_id"],
             Description=wanted["description"],
             Policies=[dict(Name=name) for name in wanted["policies"]],
+            ServiceIdentities=[dict(ServiceName=name) for name in wanted["service_identities"]],
+            NodeIdentities=[dict(NodeName=n["node_name"], Datacenter=n["datacenter"]) for n in wanted["node_identities"]],
             Local=wanted["local"],
         )
         if current is not None and self.current_secret != self.params["secret_id"]:
@@ -127,6 +168,11 @@ def main():
         secret_id=dict(type="str", no_log=True),
         description=dict(type="str", default=""),
         policies=dict(type="list", elements="str", default=[]),
+        service_identities=dict(type="list", elements="str", default=[]),
+        node_identities=dict(type="list", elements="dict", default=[], options=dict(
+            node_name=dict(type="str", required=True),
+            datacenter=dict(type="str", required=True),
+        )),
         local=dict(type="bool", default=False),
     ), required_if=[("state", "present", ["secret_id"])])
     ConsulACLToken(module).run()

@@ -13,6 +13,7 @@ from conftest import AGENT, PROMETHEUS
 from masa_analytics import AnalyticsService, ConfigurationError, OracleMetrics, ServiceConfig, TLSFiles
 from masa_analytics.consul import ConsulAgent, ConsulPermissionDenied, ConsulSettings, ConsulUnavailable
 from masa_analytics.oracle_node import fleet_configs
+from masa_analytics.service import duration_seconds
 
 
 def sample(metrics: OracleMetrics, name: str, labels=None) -> float:
@@ -210,3 +211,13 @@ def test_unreadable_certificate_expiry_is_a_clear_error(tmp_path):
     key_only.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     with pytest.raises(ConfigurationError, match="cannot read the expiry of the certificate"):
         certificate_not_after(key_only)
+
+
+@pytest.mark.parametrize("text, seconds", [("2s", 2.0), ("500ms", 0.5), ("1m", 60.0), ("1.5s", 1.5)])
+def test_durations_read_as_consul_writes_them(text, seconds):
+    assert duration_seconds(text) == seconds
+
+
+def test_a_bad_check_interval_is_refused_by_name():
+    with pytest.raises(ConfigurationError, match="'2x' is not a duration"):
+        duration_seconds("2x")

@@ -41,7 +41,8 @@ def test_gossip_encryption_is_on(stack):
 
 
 def test_consul_service_module_and_automatic_deregistration(stack):
-    agent = stack.address(stack.oracle_nodes[0])
+    # A server's agent: the others listen on their own host's loopback only.
+    agent = stack.address(stack.group("consul_servers")[0])
     started = time.monotonic()
     result = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-playbook"), "tests/stack/playbooks/consul_service.yml",
@@ -53,7 +54,7 @@ def test_consul_service_module_and_automatic_deregistration(stack):
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
     def doomed_status():
-        checks = stack.consul("/v1/health/checks/it-doomed", host=stack.oracle_nodes[0])
+        checks = stack.consul("/v1/health/checks/it-doomed")
         return checks[0]["Status"] if checks else "gone"
 
     assert wait_for("it-doomed to turn critical", lambda: doomed_status() == "critical", 15)

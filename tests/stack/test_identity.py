@@ -24,7 +24,7 @@ def answer(address: str, port: int, path: str, context: ssl.SSLContext) -> str:
     """The HTTP status, or "refused" when the TLS handshake or the connection fails."""
     try:
         raw = fetch(address, port, context, path)
-    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+    except (ssl.SSLError, ConnectionRefusedError, ConnectionResetError, BrokenPipeError):
         return REFUSED
     return raw.split(b" ", 2)[1].decode() if raw.startswith(b"HTTP/1.1 ") else REFUSED
 
@@ -61,6 +61,8 @@ def expected_matrix(stack):
     node, other = stack.oracle_nodes[0], stack.oracle_nodes[1]
     exporter_port = stack.record(node, "node-exporter")["port"]
     sdk_port = stack.record(other, "oracle-node")["port"]
+    server = stack.group("consul_servers")[0]
+    consul_port = stack.record(other, "consul")["https_port"]
     scrapers = {"prometheus": ADMITTED, "operator": ADMITTED}
     return {
         "Alertmanager API": (stack.monitor, stack.record(stack.monitor, "alertmanager")["port"], "/api/v2/status",
@@ -71,6 +73,11 @@ def expected_matrix(stack):
                                   {**scrapers, f"{node} consul agent": FORBIDDEN}),
         f"{other} SDK /health": (other, sdk_port, "/health",
                                  {"prometheus": FORBIDDEN, "operator": FORBIDDEN, f"{node} consul agent": FORBIDDEN}),
+        # Other agents listen on their own host's loopback; a server admits any client certificate of our CA,
+        # and its ACLs decide the rest.
+        f"{other} Consul agent": (other, consul_port, "/v1/status/leader", {}),
+        f"{server} Consul server": (server, consul_port, "/v1/status/leader",
+                                    {**scrapers, f"{node} consul agent": ADMITTED}),
     }
 
 

@@ -56,7 +56,8 @@ def test_service_filter_keeps_only_those_nodes(stack, tmp_path):
 
 
 def test_health_groups_follow_a_failing_check(stack, tmp_path):
-    node = stack.oracle_nodes[0]
+    # A server's agent: the others listen on their own host's loopback only.
+    node = stack.group("consul_servers")[0]
     definition = {"ID": "it-inventory-ttl", "Name": "it-inventory", "Check": {"TTL": "60s", "Status": "critical"}}
     stack.consul("/v1/agent/service/register", host=node, method="PUT", body=definition)
     try:

@@ -1,8 +1,12 @@
-"""A bad rule never reaches the running Prometheus: the play fails with promtool's message."""
+"""Bad input is refused: a bad rule never reaches the running Prometheus, and the preflight refuses bad settings
+before anything changes, with a message that names the setting."""
 
 from __future__ import annotations
 
-from conftest import run_play
+import re
+import shutil
+
+from conftest import docker, run_play
 
 
 def test_bad_rule_fails_the_play_and_prometheus_keeps_its_config(stack, tmp_path):
@@ -19,3 +23,47 @@ def test_bad_rule_fails_the_play_and_prometheus_keeps_its_config(stack, tmp_path
     assert stack.prometheus("/api/v1/status/config")["data"]["yaml"] == before_config
     assert sorted(g["name"] for g in stack.prometheus("/api/v1/rules")["data"]["groups"]) == before_rules
     assert stack.query("prometheus_config_last_reload_successful")[0]["value"][1] == "1"
+
+
+def changed_counts(output: str) -> dict:
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def test_a_token_that_is_not_a_uuid_is_refused_by_name_before_any_change(stack):
+    result = run_play("--tags", "monitoring", "-e", "prometheus_consul_token=not-a-uuid")
+    assert result.returncode != 0
+    assert "prometheus_consul_token is not a UUID" in result.stdout
+    assert "not-a-uuid" not in result.stdout
+    counts = changed_counts(result.stdout)
+    assert counts and not any(counts.values()), counts
+
+
+def test_bootstrap_expect_beyond_the_servers_in_the_inventory_is_refused(stack):
+    servers = stack.group("consul_servers")
+    result = run_play("--tags", "consul", "-e", f"consul_bootstrap_expect={len(servers) + 2}")
+    assert result.returncode != 0
+    assert f"consul_bootstrap_expect is {len(servers) + 2}, but the inventory has {len(servers)} host(s)" in result.stdout
+    counts = changed_counts(result.stdout)
+    assert counts and not any(counts.values()), counts
+
+
+def test_lost_consul_secrets_are_refused_before_the_server_config_changes(stack, tmp_path):
+    secrets = stack.management_token_file.parent
+    server = stack.group("consul_servers")[0]
+    container = stack.container(server, "consul")
+
+    def secrets_config():
+        return docker("exec", container, "cat", "/consul/config/conf.d/secrets.json")
+
+    before = secrets_config()
+    backup = tmp_path / "consul-secrets"
+    shutil.move(str(secrets), str(backup))
+    try:
+        result = run_play("--tags", "consul")
+    finally:
+        shutil.move(str(backup), str(secrets))
+    assert result.returncode != 0
+    assert "already holds a Consul cluster's data" in result.stdout and "bootstrap.token" in result.stdout
+    counts = changed_counts(result.stdout)
+    assert counts and not any(counts.values()), counts
+    assert secrets_config() == before

@@ -97,5 +97,10 @@ class ConsulAgent:
     def service(self, service_id: str) -> Optional[Dict[str, Any]]:
         return self.request("GET", f"/v1/agent/service/{urllib.parse.quote(service_id, safe='')}")
 
+    def checks(self, service_id: str) -> Dict[str, Dict[str, Any]]:
+        """The agent's checks of one service, by check id."""
+        query = urllib.parse.quote(f'ServiceID == "{service_id}"', safe="")
+        return self.request("GET", f"/v1/agent/checks?filter={query}") or {}
+
     def deregister(self, service_id: str) -> None:
         self.request("PUT", f"/v1/agent/service/deregister/{urllib.parse.quote(service_id, safe='')}")

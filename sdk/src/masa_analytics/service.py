@@ -105,6 +105,14 @@ def _identities(listed: str) -> FrozenSet[str]:
     return frozenset(item.strip() for item in listed.split(",") if item.strip())
 
 
+def duration_seconds(text: str) -> float:
+    """A Consul duration such as "500ms", "2s" or "1m", in seconds."""
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * factor
+    raise ConfigurationError(f"{text!r} is not a duration such as 2s or 500ms")
+
+
 def _token(env: Mapping[str, str]) -> Optional[str]:
     """CONSUL_HTTP_TOKEN_FILE keeps the token out of the process environment."""
     token_file = env.get("CONSUL_HTTP_TOKEN_FILE")
@@ -130,7 +138,6 @@ class AnalyticsService:
     event loop (the fleet simulator runs hundreds of them on one loop).
     """
 
-    reregister_check_seconds = 10.0
     max_backoff_seconds = 30.0
 
     def __init__(self, config: ServiceConfig, metrics: Optional[EndpointMetrics] = None,
@@ -149,6 +156,8 @@ class AnalyticsService:
             self.metrics.registry, self._context, config.listen_host, config.port, self.health,
             metrics_clients=config.metrics_clients, health_clients=config.health_clients,
         )
+        # Within one check period, a registration changed behind our back is registered again.
+        self.repair_seconds = duration_seconds(config.check_interval)
         self._registration: Optional[asyncio.Task] = None
         self._thread: Optional[threading.Thread] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -186,6 +195,30 @@ class AnalyticsService:
             },
         }
 
+    def drift(self, definition: Dict[str, object]) -> List[str]:
+        """How the agent's registration differs from ``definition``: empty when it says what we registered."""
+        found = self.consul.service(str(definition["ID"]))
+        if found is None:
+            return ["it is gone"]
+        wanted = {"name": definition["Name"], "address": definition.get("Address", ""),
+                  "port": definition.get("Port", 0), "tags": sorted(definition.get("Tags", [])),
+                  "meta": definition.get("Meta", {})}
+        actual = {"name": found.get("Service"), "address": found.get("Address", ""), "port": found.get("Port", 0),
+                  "tags": sorted(found.get("Tags") or []), "meta": found.get("Meta") or {}}
+        drift = [f"{key} is {actual[key]!r}, not {wanted[key]!r}" for key in wanted if actual[key] != wanted[key]]
+        check = definition.get("Check")
+        if isinstance(check, dict):
+            check_id = check.get("CheckID", f"service:{definition['ID']}")
+            present = self.consul.checks(str(definition["ID"])).get(check_id)
+            kind = next((k.lower() for k in ("HTTP", "TCP", "TTL", "GRPC") if k in check), "")
+            if present is None:
+                drift.append(f"its check {check_id} is gone")
+            elif present.get("Type") and present["Type"] != kind:
+                drift.append(f"its check is of type {present['Type']}, not {kind}")
+            elif kind == "http" and (present.get("Definition") or {}).get("HTTP") not in (None, "", check["HTTP"]):
+                drift.append(f"its check asks {present['Definition']['HTTP']}, not {check['HTTP']}")
+        return drift
+
     async def _keep_registered(self) -> None:
         loop = asyncio.get_running_loop()
         backoff = 0.5
@@ -198,10 +231,15 @@ class AnalyticsService:
                     self.last_consul_error = None
                     backoff = 0.5
                     log.info("registered %s with Consul at %s", self.config.service_id, self.consul.address)
-                await asyncio.sleep(self.reregister_check_seconds)
-                # An agent that restarted without its state has forgotten us: register again.
-                if await loop.run_in_executor(None, self.consul.service, self.config.service_id) is None:
-                    self.registered.clear()
+                await asyncio.sleep(self.repair_seconds)
+                # An agent that restarted without its state forgot us; someone else may have rewritten us.
+                for definition in [self.definition(), *self.companions]:
+                    drift = await loop.run_in_executor(None, self.drift, definition)
+                    if drift:
+                        log.warning("Consul's registration of %s changed (%s): registering it again",
+                                    definition["ID"], "; ".join(drift))
+                        self.registered.clear()
+                        break
             except ConsulPermissionDenied as exc:
                 self._note_consul_error(logging.ERROR, str(exc))
                 backoff = self.max_backoff_seconds

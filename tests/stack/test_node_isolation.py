@@ -1,0 +1,90 @@
+"""A node speaks only for itself: with one node's certificate and token, another node's registration cannot be
+rewritten, and a registration changed behind the SDK's back is repaired within one check period."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from conftest import wait_for
+
+# Runs inside a node's SDK container, with that node's own Consul token and certificates: what an attacker who
+# holds the node has. It prints the outcome as JSON.
+AS_THE_NODE = """
+import json, sys
+from masa_analytics.consul import ConsulAgent, ConsulError, ConsulSettings
+url, method, path, body = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+agent = ConsulAgent(ConsulSettings(url=url, token=open("/etc/masa/consul.token").read().strip(),
+                                   ca="/etc/masa/tls/ca.crt", client_cert="/etc/masa/tls/consul.crt",
+                                   client_key="/etc/masa/tls/consul.key", timeout=5))
+try:
+    print(json.dumps({"answer": agent.request(method, path, body)}))
+except ConsulError as exc:
+    print(json.dumps({"refused": type(exc).__name__, "message": str(exc)}))
+"""
+
+
+def as_the_node(stack, host: str, url: str, method: str, path: str, body=None) -> dict:
+    sdk = stack.record(host, "oracle-node")["container"]
+    result = subprocess.run(["docker", "exec", sdk, "python3", "-c", AS_THE_NODE, url, method, path, json.dumps(body)],
+                            capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(result.stdout)
+
+
+def catalog_entry(stack, host: str) -> dict:
+    service = stack.record(host, "oracle-node")["service_name"]
+    return next(entry for entry in stack.consul(f"/v1/catalog/service/{service}") if entry["Node"] == host)
+
+
+def test_one_node_cannot_rewrite_another_nodes_registration(stack):
+    attacker, victim = stack.oracle_nodes[0], stack.oracle_nodes[1]
+    entry = catalog_entry(stack, victim)
+    hijack = {"ID": entry["ServiceID"], "Name": entry["ServiceName"], "Address": stack.address(attacker),
+              "Port": entry["ServicePort"], "Tags": entry["ServiceTags"], "Meta": entry["ServiceMeta"],
+              "Check": {"CheckID": f"service:{entry['ServiceID']}", "TTL": "1h", "Status": "passing"}}
+
+    # The victim's agent listens on its own loopback only.
+    at_the_agent = as_the_node(stack, attacker, f"https://{stack.address(victim)}:8501", "PUT",
+                               "/v1/agent/service/register", hijack)
+    assert at_the_agent.get("refused") == "ConsulUnavailable", at_the_agent
+
+    # A server's catalog wants node:write on the victim, which the attacker's token does not carry.
+    server = stack.group("consul_servers")[0]
+    at_the_catalog = as_the_node(stack, attacker, f"https://{stack.address(server)}:8501", "PUT", "/v1/catalog/register",
+                                 {"Node": victim, "Address": stack.address(victim),
+                                  "Service": {"ID": hijack["ID"], "Service": hijack["Name"], "Address": hijack["Address"],
+                                              "Port": hijack["Port"]}})
+    assert at_the_catalog.get("refused") == "ConsulPermissionDenied", at_the_catalog
+
+    assert catalog_entry(stack, victim)["ServiceAddress"] == stack.address(victim)
+
+
+def test_a_registration_changed_behind_the_sdks_back_is_repaired_within_one_check_period(stack):
+    host, elsewhere = stack.oracle_nodes[1], stack.oracle_nodes[0]
+    entry = catalog_entry(stack, host)
+    rewritten = {"ID": entry["ServiceID"], "Name": entry["ServiceName"], "Address": stack.address(elsewhere),
+                 "Port": entry["ServicePort"], "Tags": entry["ServiceTags"], "Meta": entry["ServiceMeta"],
+                 "Check": {"CheckID": f"service:{entry['ServiceID']}", "TTL": "1h", "Status": "passing"}}
+    # With the node's own token, on its own agent: the one way left to change it.
+    answer = as_the_node(stack, host, "https://127.0.0.1:8501", "PUT",
+                         "/v1/agent/service/register?replace-existing-checks=true", rewritten)
+    assert "refused" not in answer, answer
+    changed, since = time.monotonic(), str(int(time.time()) - 1)
+    sdk = stack.record(host, "oracle-node")["container"]
+
+    def repaired_and_logged():
+        logs = subprocess.run(["docker", "logs", "--since", since, sdk], capture_output=True, text=True,
+                              check=True).stderr
+        entry_now = catalog_entry(stack, host)
+        return (f"registration of {entry['ServiceID']} changed" in logs
+                and entry_now["ServiceAddress"] == stack.address(host))
+
+    wait_for("the SDK to notice and register its own address again", repaired_and_logged, 10, interval=0.1)
+    repaired = time.monotonic() - changed
+    print(f"repaired {repaired:.2f} s after the change")
+    checks = stack.consul(f"/v1/health/checks/{entry['ServiceName']}")
+    ours = [check for check in checks if check["Node"] == host and check["ServiceID"] == entry["ServiceID"]]
+    assert ours and all(check["Type"] == "http" for check in ours), ours
+    # One check period (2 s) and the agent's sync to the servers.
+    assert repaired < 4, f"repaired after {repaired:.1f} s"
