@@ -31,8 +31,8 @@ def secrets_of(stack, host: str) -> dict:
         alertmanager_dir = config_folder(stack.container(host, "alertmanager"), "/etc/alertmanager")
         pid = inspect(prometheus)["State"]["Pid"]
         return {
-            "Prometheus's config (Consul token, password hash)": (f"/host{prometheus_dir}/tls/ca.crt",
-                                                                 f"/host{prometheus_dir}/prometheus.yml"),
+            "Prometheus's config (Consul token, password hash)": (
+                f"/host{prometheus_dir}/tls/ca.crt", f"/host{prometheus_dir}/prometheus.yml"),
             "Prometheus's client key": (f"/host{prometheus_dir}/tls/prometheus-client.crt",
                                         f"/host{prometheus_dir}/tls/prometheus-client.key"),
             "Prometheus's config through its process": (f"/host/proc/{pid}/cmdline",
