@@ -66,3 +66,27 @@ def test_openssl_with_our_certificate_completes_a_tls12_or_later_handshake(stack
         ["openssl", "s_client", "-connect", f"{address}:9200", "-CAfile", str(stack.ca), "-cert", str(cert),
          "-key", str(key), "-verify_return_error"], input="", capture_output=True, text=True, timeout=20, check=False)
     assert "Verify return code: 0 (ok)" in result.stdout
+
+
+def tls12_handshake(stack, address: str, port: int, cipher: str) -> bool:
+    cert, key = stack.operator_cert
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", f"{address}:{port}", "-CAfile", str(stack.ca), "-cert", str(cert),
+         "-key", str(key), "-tls1_2", "-cipher", cipher, "-verify_return_error"],
+        input="", capture_output=True, text=True, timeout=20, check=False)
+    return result.returncode == 0 and f"Cipher is {cipher}" in result.stdout
+
+
+def test_tls12_offers_only_aead_suites_on_every_endpoint(stack):
+    monitor, node = stack.monitor, stack.oracle_nodes[0]
+    endpoints = {
+        "node-exporter": (stack.address(node), 9100),
+        "SDK": (stack.address(node), stack.record(node, "oracle-node")["port"]),
+        "Alertmanager": (stack.address(monitor), stack.record(monitor, "alertmanager")["port"]),
+        "Prometheus": (stack.address(monitor), stack.record(monitor, "prometheus")["port"]),
+        "Consul server": (stack.address(stack.group("consul_servers")[0]), stack.record(monitor, "consul")["https_port"]),
+    }
+    answers = {name: (tls12_handshake(stack, *where, "ECDHE-ECDSA-AES128-GCM-SHA256"),
+                      tls12_handshake(stack, *where, "ECDHE-ECDSA-AES128-SHA"))
+               for name, where in endpoints.items()}
+    assert answers == {name: (True, False) for name in endpoints}, answers
