@@ -1,7 +1,7 @@
 """A webhook receiver for tests: Alertmanager posts notifications, tests read them back.
 
-POST /alerts   records the notification
-GET  /alerts   returns every notification recorded so far, as a JSON list
+POST /<path>   records the notification under its path (/alerts for people, /watchdog for the dead man's switch)
+GET  /<path>   returns every notification recorded so far under that path, as a JSON list
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-RECORDED: list = []
+RECORDED: dict = {}
 LOCK = threading.Lock()
 
 
@@ -20,13 +20,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with LOCK:
-            RECORDED.append({"received_at": time.time(), "payload": json.loads(body or b"{}")})
+            RECORDED.setdefault(self.path, []).append({"received_at": time.time(), "payload": json.loads(body or b"{}")})
         self.send_response(200)
         self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802
         with LOCK:
-            body = json.dumps(RECORDED).encode()
+            body = json.dumps(RECORDED.get(self.path, [])).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

@@ -70,9 +70,10 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-def webhook_alerts() -> list:
-    """Every alert the webhook sink has received, as (received_at, alert) pairs."""
-    with urllib.request.urlopen(os.environ["MASA_WEBHOOK_SINK"], timeout=5) as response:
+def webhook_alerts(sink: str = "MASA_WEBHOOK_SINK") -> list:
+    """Every alert the webhook sink has received at the URL in the environment variable ``sink``, as
+    (received_at, alert) pairs."""
+    with urllib.request.urlopen(os.environ[sink], timeout=5) as response:
         notifications = json.loads(response.read())
     return [(n["received_at"], alert) for n in notifications for alert in n["payload"].get("alerts", [])]
 

@@ -3,6 +3,7 @@ server restart pages nobody, and a dead Consul agent pages for its node and clea
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -33,6 +34,10 @@ def notified(alertname, status, since, node):
 def critical_notified(since):
     return {identity(alert) for at, alert in webhook_alerts()
             if at >= since and alert["status"] == "firing" and alert["labels"].get("severity") == "critical"}
+
+
+def container_log(container):
+    return subprocess.run(["docker", "logs", container], capture_output=True, text=True, check=True, timeout=30).stderr
 
 
 def consul_sd_failures(stack):
@@ -93,6 +98,10 @@ def test_a_dead_consul_agent_pages_for_its_node_and_clears(stack, signal):
                          lambda: notified("ConsulNodeUnhealthy", "firing", dead, host), 90)[0]
         assert alert["labels"]["severity"] == "critical"
         print(f"ConsulNodeUnhealthy reached the webhook {time.time() - dead:.1f} s after SIG{signal}")
+        # The local default receiver, the alert log, wrote it down too.
+        alert_log = stack.record(stack.monitor, "alertmanager")["alert_log_container"]
+        wait_for("ConsulNodeUnhealthy in the alert log",
+                 lambda: f"FIRING critical ConsulNodeUnhealthy node={host}" in container_log(alert_log), 10)
     finally:
         wait_for(f"{agent} to exit", lambda: docker("inspect", "-f", "{{.State.Running}}", agent).strip() == "false",
                  30)
@@ -101,3 +110,26 @@ def test_a_dead_consul_agent_pages_for_its_node_and_clears(stack, signal):
              lambda: notified("ConsulNodeUnhealthy", "resolved", dead, host), 90)
     for service in ("masa-oracle", "node-exporter"):
         wait_for(f"{service} passing again on {host}", lambda: instance_state(stack, host, service) == "passing", 60)
+
+
+def test_the_watchdog_stops_when_prometheus_dies_and_resumes_after(stack):
+    """The dead man's switch (the sink's /watchdog) hears Watchdog every repeat interval (10 s in molecule) while
+    Prometheus lives. Dead, Prometheus stops sending it; Alertmanager resolves it four resend delays (20 s) after
+    the last send, and the pings stop: that silence is what the switch pages on."""
+    def pings_since(moment):
+        return [at for at, alert in webhook_alerts("MASA_WATCHDOG_SINK")
+                if at >= moment and alert["labels"].get("alertname") == "Watchdog"]
+
+    started = time.time()
+    wait_for("two Watchdog pings at the switch", lambda: len(pings_since(started)) >= 2, 40)
+    prometheus = stack.container(stack.monitor, "prometheus")
+    docker("stop", "-t", "5", prometheus)
+    try:
+        time.sleep(30)
+        silent_from = time.time()
+        time.sleep(25)
+        assert not pings_since(silent_from), "the switch still hears Watchdog with Prometheus dead"
+    finally:
+        docker("start", prometheus)
+    restarted = time.time()
+    wait_for("Watchdog pings again once Prometheus is back", lambda: pings_since(restarted), 60)

@@ -62,3 +62,17 @@ def test_node_exporter_reads_no_other_service_secret(stack, where):
         else:
             assert "Permission denied" in attempt.stderr, attempt.stderr
     assert not readable, f"node-exporter on {host} can read: {readable}"
+
+
+def test_each_service_runs_as_a_user_of_its_own(stack):
+    monitor, node = stack.monitor, stack.oracle_nodes[0]
+    containers = {
+        "consul": stack.container(monitor, "consul"),
+        "prometheus": stack.container(monitor, "prometheus"),
+        "alertmanager": stack.container(monitor, "alertmanager"),
+        "node-exporter": stack.container(monitor, "node-exporter"),
+        "oracle": stack.record(node, "oracle-node")["container"],
+    }
+    uids = {name: inspect(container)["Config"]["User"].split(":")[0] for name, container in containers.items()}
+    assert "" not in uids.values() and "0" not in uids.values(), uids
+    assert len(set(uids.values())) == len(uids), uids
