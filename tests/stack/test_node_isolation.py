@@ -37,12 +37,16 @@ def catalog_entry(stack, host: str) -> dict:
     return next(entry for entry in stack.consul(f"/v1/catalog/service/{service}") if entry["Node"] == host)
 
 
+def pointed_elsewhere(entry: dict, address: str) -> dict:
+    """The catalog entry's service, registered again at ``address`` with a TTL check that passes for an hour."""
+    return {"ID": entry["ServiceID"], "Name": entry["ServiceName"], "Address": address,
+            "Port": entry["ServicePort"], "Tags": entry["ServiceTags"], "Meta": entry["ServiceMeta"],
+            "Check": {"CheckID": f"service:{entry['ServiceID']}", "TTL": "1h", "Status": "passing"}}
+
+
 def test_one_node_cannot_rewrite_another_nodes_registration(stack):
     attacker, victim = stack.oracle_nodes[0], stack.oracle_nodes[1]
-    entry = catalog_entry(stack, victim)
-    hijack = {"ID": entry["ServiceID"], "Name": entry["ServiceName"], "Address": stack.address(attacker),
-              "Port": entry["ServicePort"], "Tags": entry["ServiceTags"], "Meta": entry["ServiceMeta"],
-              "Check": {"CheckID": f"service:{entry['ServiceID']}", "TTL": "1h", "Status": "passing"}}
+    hijack = pointed_elsewhere(catalog_entry(stack, victim), stack.address(attacker))
 
     # The victim's agent listens on its own loopback only.
     at_the_agent = as_the_node(stack, attacker, f"https://{stack.address(victim)}:8501", "PUT",
@@ -63,9 +67,7 @@ def test_one_node_cannot_rewrite_another_nodes_registration(stack):
 def test_a_registration_changed_behind_the_sdks_back_is_repaired_within_one_check_period(stack):
     host, elsewhere = stack.oracle_nodes[1], stack.oracle_nodes[0]
     entry = catalog_entry(stack, host)
-    rewritten = {"ID": entry["ServiceID"], "Name": entry["ServiceName"], "Address": stack.address(elsewhere),
-                 "Port": entry["ServicePort"], "Tags": entry["ServiceTags"], "Meta": entry["ServiceMeta"],
-                 "Check": {"CheckID": f"service:{entry['ServiceID']}", "TTL": "1h", "Status": "passing"}}
+    rewritten = pointed_elsewhere(entry, stack.address(elsewhere))
     # With the node's own token, on its own agent: the one way left to change it.
     answer = as_the_node(stack, host, "https://127.0.0.1:8501", "PUT",
                          "/v1/agent/service/register?replace-existing-checks=true", rewritten)
