@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -19,43 +20,56 @@ def config_folder(container: str, target: str) -> str:
 
 
 def read_from_node_exporter(stack, host: str, path: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", "exec", stack.container(host, "node-exporter"), "cat", path],
-                          capture_output=True, text=True, timeout=30, check=False)
+    """``path`` on the host, read by node-exporter: a /proc path from inside its container (it sees the host's
+    under /host); a file as its uid, with the file's folder mounted as /host would show it on a real host (here the
+    local stack's folders sit under the controller's home, which would deny it anyway)."""
+    container = stack.container(host, "node-exporter")
+    if path.startswith("/proc/"):
+        command = ["docker", "exec", container, "cat", "/host" + path]
+    else:
+        config = inspect(container)["Config"]
+        folder, name = path.rsplit("/", 1)
+        command = ["docker", "run", "--rm", "--network", "none", "--user", config["User"], "--entrypoint", "cat",
+                   "-v", f"{folder}:/host{folder}:ro", config["Image"], f"/host{folder}/{name}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
 
 
 def secrets_of(stack, host: str) -> dict:
-    """name -> (a public file beside it, the secret) as node-exporter sees the host, under /host."""
+    """name -> where the secret is on the host (this machine, for the local stack)."""
     if host == stack.monitor:
         prometheus = stack.container(host, "prometheus")
         prometheus_dir = config_folder(prometheus, "/etc/prometheus")
         alertmanager_dir = config_folder(stack.container(host, "alertmanager"), "/etc/alertmanager")
         pid = inspect(prometheus)["State"]["Pid"]
         return {
-            "Prometheus's config (Consul token, password hash)": (
-                f"/host{prometheus_dir}/tls/ca.crt", f"/host{prometheus_dir}/prometheus.yml"),
-            "Prometheus's client key": (f"/host{prometheus_dir}/tls/prometheus-client.crt",
-                                        f"/host{prometheus_dir}/tls/prometheus-client.key"),
-            "Prometheus's config through its process": (f"/host/proc/{pid}/cmdline",
-                                                        f"/host/proc/{pid}/root/etc/prometheus/prometheus.yml"),
-            "Alertmanager's key": (f"/host{alertmanager_dir}/tls/host.crt", f"/host{alertmanager_dir}/tls/host.key"),
+            "Prometheus's config (Consul token, password hash)": f"{prometheus_dir}/prometheus.yml",
+            "Prometheus's client key": f"{prometheus_dir}/tls/prometheus-client.key",
+            "Prometheus's config through its process": f"/proc/{pid}/root/etc/prometheus/prometheus.yml",
+            "Alertmanager's key": f"{alertmanager_dir}/tls/host.key",
         }
     oracle = stack.record(host, "oracle-node")["container"]
     oracle_dir = config_folder(oracle, "/etc/masa/tls").rsplit("/", 1)[0]
+    consul_dir = config_folder(stack.container(host, "consul"), "/consul/config/conf.d")
     pid = inspect(oracle)["State"]["Pid"]
     return {
-        "the oracle's Consul token": (f"/host{oracle_dir}/tls/ca.crt", f"/host{oracle_dir}/consul.token"),
-        "the node's Consul agent key": (f"/host{oracle_dir}/tls/consul.crt", f"/host{oracle_dir}/tls/consul.key"),
-        "the oracle's environment through its process": (f"/host/proc/{pid}/cmdline", f"/host/proc/{pid}/environ"),
+        "the oracle's Consul token": f"{oracle_dir}/consul.token",
+        "the node's Consul agent key": f"{oracle_dir}/tls/consul.key",
+        "the Consul agent's token and gossip key": f"{consul_dir}/secrets.json",
+        "the oracle's environment through its process": f"/proc/{pid}/environ",
     }
 
 
 @pytest.mark.parametrize("where", ["monitor", "oracle node"])
 def test_node_exporter_reads_no_other_service_secret(stack, where):
     host = stack.monitor if where == "monitor" else stack.oracle_nodes[0]
+    secrets = secrets_of(stack, host)
+    seen = read_from_node_exporter(stack, host, "/proc/1/cmdline")
+    assert seen.returncode == 0, f"node-exporter should see the host's /proc: {seen.stderr}"
+    public = read_from_node_exporter(stack, host, "/etc/hostname")
+    assert public.returncode == 0, f"a world-readable file should be readable: {public.stderr}"
     readable = []
-    for name, (public, secret) in secrets_of(stack, host).items():
-        control = read_from_node_exporter(stack, host, public)
-        assert control.returncode == 0, f"{public} should be readable, so the path is right: {control.stderr}"
+    for name, secret in secrets.items():
+        assert Path(secret).exists(), f"{name}: {secret} is not where the test looks"
         attempt = read_from_node_exporter(stack, host, secret)
         if attempt.returncode == 0:
             readable.append(f"{name} ({secret})")
