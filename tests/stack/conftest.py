@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -48,6 +49,12 @@ def stack() -> Stack:
         pytest.fail("MASA_STATE_DIR is not set: run these through molecule (make molecule), "
                     "or point MASA_TEST_INVENTORY and MASA_STATE_DIR at a running stack")
     return Stack.load()
+
+
+def note_figure(line: str) -> None:
+    """Keep a measured figure in masa-stack-figures.txt in the temporary folder, which outlives molecule's state."""
+    with open(Path(tempfile.gettempdir(), "masa-stack-figures.txt"), "a", encoding="utf-8") as figures:
+        figures.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
 def run_ansible(tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

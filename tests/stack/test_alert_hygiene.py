@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import docker, instance_state, wait_for, webhook_alerts
+from conftest import docker, instance_state, note_figure, wait_for, webhook_alerts
 
 # The default route's group_wait (1 s) plus its group_interval (5 s): any notification is out by then.
 NOTIFICATION_DELAY = 6
@@ -97,7 +97,7 @@ def test_a_dead_consul_agent_pages_for_its_node_and_clears(stack, signal):
         alert = wait_for("ConsulNodeUnhealthy at the webhook",
                          lambda: notified("ConsulNodeUnhealthy", "firing", dead, host), 90)[0]
         assert alert["labels"]["severity"] == "critical"
-        print(f"ConsulNodeUnhealthy reached the webhook {time.time() - dead:.1f} s after SIG{signal}")
+        note_figure(f"Consul agent SIG{signal}: ConsulNodeUnhealthy at the webhook after {time.time() - dead:.1f} s")
         # The local default receiver, the alert log, wrote it down too.
         alert_log = stack.record(stack.monitor, "alertmanager")["alert_log_container"]
         wait_for("ConsulNodeUnhealthy in the alert log",
@@ -124,11 +124,14 @@ def test_the_watchdog_stops_when_prometheus_dies_and_resumes_after(stack):
     wait_for("two Watchdog pings at the switch", lambda: len(pings_since(started)) >= 2, 40)
     prometheus = stack.container(stack.monitor, "prometheus")
     docker("stop", "-t", "5", prometheus)
+    stopped = time.time()
     try:
         time.sleep(30)
         silent_from = time.time()
         time.sleep(25)
         assert not pings_since(silent_from), "the switch still hears Watchdog with Prometheus dead"
+        last = max(pings_since(stopped), default=stopped)
+        note_figure(f"Prometheus stopped: last Watchdog ping {last - stopped:.1f} s later, then none for 25 s")
     finally:
         docker("start", prometheus)
     restarted = time.time()

@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 
-from conftest import wait_for
+from conftest import note_figure, wait_for
 
 # Runs inside a node's SDK container, with that node's own Consul token and certificates: what an attacker who
 # holds the node has. It prints the outcome as JSON.
@@ -84,7 +84,7 @@ def test_a_registration_changed_behind_the_sdks_back_is_repaired_within_one_chec
 
     wait_for("the SDK to notice and register its own address again", repaired_and_logged, 10, interval=0.1)
     repaired = time.monotonic() - changed
-    print(f"repaired {repaired:.2f} s after the change")
+    note_figure(f"registration rewritten behind the SDK's back: repaired in {repaired:.2f} s")
     checks = stack.consul(f"/v1/health/checks/{entry['ServiceName']}")
     ours = [check for check in checks if check["Node"] == host and check["ServiceID"] == entry["ServiceID"]]
     assert ours and all(check["Type"] == "http" for check in ours), ours
