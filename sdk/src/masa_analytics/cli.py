@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from typing import List, Optional
 
 from . import __version__
 from .alert_log import serve
-from .service import run_from_env
+from .service import configure_logging, run_from_env
 from .sidecar import SidecarConfig, run_sidecar
 
 
@@ -30,7 +29,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     alert_log.add_argument("--port", type=int, default=9095)
     args = parser.parse_args(argv)
     if args.command == "alert-log":
-        logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(args.log_level)
         serve(args.host, args.port)
         return 0
     return run_from_env(args.log_level, lambda config: run_sidecar(config, SidecarConfig.from_env()))

@@ -323,12 +323,17 @@ class AnalyticsService:
             signal.signal(signum, lambda *_: self.stop())
 
 
+def configure_logging(log_level: str) -> None:
+    """The command lines' one log format, to stderr."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def run_from_env(log_level: str, run: Callable[[ServiceConfig], Awaitable[None]]) -> int:
     """The command lines' common start: logging, the configuration from the environment, then
     ``run`` in an event loop. A configuration error is logged, and the exit status is 2."""
     from . import __version__
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level)
     try:
         config = ServiceConfig.from_env()
         if config.version == "0.0.0":
