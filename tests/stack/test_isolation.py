@@ -90,3 +90,17 @@ def test_each_service_runs_as_a_user_of_its_own(stack):
     uids = {name: inspect(container)["Config"]["User"].split(":")[0] for name, container in containers.items()}
     assert "" not in uids.values() and "0" not in uids.values(), uids
     assert len(set(uids.values())) == len(uids), uids
+
+
+def test_node_exporter_sees_nothing_of_the_services_folders(stack):
+    """Even its container's root finds the hidden host folders empty, while the host holds the services' files."""
+    host = stack.oracle_nodes[0]
+    container = stack.container(host, "node-exporter")
+    config_root = config_folder(container, "/etc/node-exporter").rsplit("/", 1)[0]
+    hidden = {m["Destination"] for m in inspect(container)["Mounts"] if m["Type"] == "tmpfs"}
+    assert "/host" + config_root in hidden, f"the services' folder {config_root} is not hidden: {hidden}"
+    assert any(Path(config_root).iterdir()), f"{config_root} should hold the services' files on the host"
+    for target in sorted(hidden):
+        listing = subprocess.run(["docker", "exec", "--user", "0", container, "ls", "-A", target],
+                                 capture_output=True, text=True, timeout=30, check=True)
+        assert listing.stdout == "", f"{target} shows {listing.stdout.split()}"
