@@ -45,6 +45,4 @@ options:
     description: Seconds to wait for each API call.
     type: float
     default: 10
-requirements:
-  - python-consul2
 """

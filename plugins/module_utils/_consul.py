@@ -14,23 +14,12 @@ import json
 import re
 import ssl
 import threading
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 from ansible_collections.masa.monitoring.plugins.module_utils._module import ModuleFailure, finish, with_diff
-
-try:
-    import consul
-    import requests
-
-    HAS_CONSUL = True
-    CONSUL_IMPORT_ERROR = None
-except ImportError:
-    HAS_CONSUL = False
-    CONSUL_IMPORT_ERROR = traceback.format_exc()
 
 # Connection options every consul_* module shares; documented in the masa.monitoring.consul fragment.
 CONSUL_COMMON_ARGS = dict(
@@ -84,8 +73,8 @@ def go_duration(value):
 
 
 class ConsulHTTP:
-    """Consul's HTTP API through ansible-core's open_url: the inventory plugin's client, and the
-    modules' for the endpoints python-consul2 does not cover. Thread-safe; counts its requests."""
+    """Consul's HTTP API through ansible-core's open_url, so that modules need nothing but Python on the host.
+    The modules' and the inventory plugin's client. Thread-safe; counts its requests."""
 
     def __init__(self, base_url, token=None, timeout=10, validate_certs=True, ca_cert=None, client_cert=None,
                  client_key=None):
@@ -102,16 +91,15 @@ class ConsulHTTP:
                    timeout=params["timeout"], validate_certs=params["validate_certs"], ca_cert=params["ca_cert"],
                    client_cert=params["client_cert"], client_key=params["client_key"])
 
-    def text(self, what, path, method="GET", payload=None):
-        """Consul's answer to one request as text; ``what`` names the call in messages."""
+    def raw(self, what, path, method="GET", data=None):
+        """Consul's answer to one request as bytes; ``what`` names the call in messages."""
         headers = {"X-Consul-Token": self.token} if self.token else {}
-        data = None if payload is None else json.dumps(payload)
         with self._lock:
             self.requests += 1
         try:
             response = open_url(self.base_url + path, method=method, data=data, headers=headers, timeout=self.timeout,
                                 **self.tls)
-            return to_text(response.read())
+            return response.read()
         except HTTPError as exc:
             body = to_native(exc.read() or b"").strip()
             if exc.code == 403:
@@ -125,6 +113,10 @@ class ConsulHTTP:
                                   % (self.base_url, to_native(reason)))
             raise ConsulError("Consul at %s is unreachable: %s" % (self.base_url, to_native(reason)))
 
+    def text(self, what, path, method="GET", payload=None):
+        """Consul's answer to one request, with a JSON ``payload``, as text."""
+        return to_text(self.raw(what, path, method, None if payload is None else json.dumps(payload)))
+
     def json(self, what, path, method="GET", payload=None):
         text = self.text(what, path, method, payload)
         try:
@@ -134,74 +126,21 @@ class ConsulHTTP:
 
 
 class ConsulClient:
-    """python-consul2 with the collection's connection options, for the calls it covers; ``http``
-    for the rest. Both raise ConsulError."""
+    """The connection the module's options describe: ``address`` for messages, ``http`` for the calls."""
 
     def __init__(self, params):
         self.address = "%s:%s" % (params["host"], params["port"])
-        verify = params["validate_certs"]
-        if verify and params["ca_cert"]:
-            verify = params["ca_cert"]
-        cert = None
-        if params["client_cert"]:
-            cert = (params["client_cert"], params["client_key"]) if params["client_key"] else params["client_cert"]
-        self.api = consul.Consul(
-            host=params["host"],
-            port=params["port"],
-            scheme=params["scheme"],
-            token=params["token"],
-            verify=verify,
-            cert=cert,
-            timeout=params["timeout"],
-        )
-        # python-consul2 lets CONSUL_HTTP_TOKEN override an explicit token; ours wins.
-        self.api.token = params["token"]
         self.http = ConsulHTTP.from_params(params)
 
-    def call(self, what, func, *args, **kwargs):
-        """Run one python-consul2 call; ``what`` names it for messages (and the permission a 403 means)."""
-        try:
-            return func(*args, **kwargs)
-        except consul.ACLPermissionDenied as exc:
-            raise ConsulError(
-                "Consul at %s refused to %s: permission denied (%s). Use a token with that permission."
-                % (self.address, what, _text(exc)), 403, str(exc))
-        except requests.exceptions.SSLError as exc:
-            raise ConsulError(
-                "TLS with Consul at %s failed: %s. Check ca_cert, client_cert and client_key." % (self.address, exc)
-            )
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise ConsulError("Consul at %s is unreachable: %s" % (self.address, _root_cause(exc)))
-        except consul.ConsulException as exc:
-            status, body = _status_and_body(exc)
-            raise ConsulError("Consul at %s could not %s: %s" % (self.address, what, _text(exc)), status, body)
+    def get(self, what, path):
+        return self.http.json(what, path)
 
-    def put(self, what, path, payload, params=None):
-        """PUT raw JSON, for API fields python-consul2 does not cover."""
+    def put(self, what, path, payload=None, params=None):
         query = "&".join("%s=%s" % pair for pair in params or [])
         return self.http.json(what, path + ("?" + query if query else ""), method="PUT", payload=payload)
 
-
-_STATUS_OF = {"ACLDisabled": 401, "ACLPermissionDenied": 403, "NotFound": 404}
-
-
-def _status_and_body(exc):
-    """python-consul2 puts the status in the exception's class, or first in its message."""
-    text = str(exc)
-    if type(exc).__name__ in _STATUS_OF:
-        return _STATUS_OF[type(exc).__name__], text
-    code, _sep, body = text.partition(" ")
-    return (int(code), body) if code.isdigit() else (None, text)
-
-
-def _text(exc):
-    return (str(exc) or type(exc).__name__).strip()
-
-
-def _root_cause(exc):
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    return _text(exc)
+    def delete(self, what, path):
+        return self.http.json(what, path, method="DELETE")
 
 
 def consul_module(argument_spec=None, has_state=True, **kwargs):
@@ -210,10 +149,7 @@ def consul_module(argument_spec=None, has_state=True, **kwargs):
     if has_state:
         spec["state"] = dict(type="str", default="present", choices=["present", "absent"])
     spec.update(argument_spec or {})
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
-    if not HAS_CONSUL:
-        module.fail_json(msg=missing_required_lib("python-consul2"), exception=CONSUL_IMPORT_ERROR)
-    return module
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
 
 
 class ConsulModule(abc.ABC):

@@ -71,7 +71,7 @@ class Bootstrap:
         if self.module.check_mode:
             return dict(changed=True, already_bootstrapped=False)
         try:
-            token = self.client.call("bootstrap ACLs", self.client.api.acl.bootstrap)
+            token = self.client.put("bootstrap ACLs", "/v1/acl/bootstrap")
         except ConsulError as exc:
             # Consul answers 403 once ACLs are bootstrapped ("ACL bootstrap no longer allowed").
             if exc.status == 403:

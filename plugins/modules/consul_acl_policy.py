@@ -61,12 +61,11 @@ def _normalise_rules(rules):
 
 class ConsulACLPolicy(ConsulModule):
     def read(self):
-        acl = self.client.api.acl.policy
-        listing = self.client.call("list ACL policies (needs acl:read)", acl.list)
+        listing = self.client.get("list ACL policies (needs acl:read)", "/v1/acl/policies")
         match = next((p for p in listing if p["Name"] == self.params["name"]), None)
         if match is None:
             return None
-        policy = self.client.call("read ACL policy %r (needs acl:read)" % self.params["name"], acl.get, match["ID"])
+        policy = self.client.get("read ACL policy %r (needs acl:read)" % self.params["name"], "/v1/acl/policy/" + match["ID"])
         self.policy_id = policy["ID"]
         return dict(name=policy["Name"], description=policy.get("Description") or "",
                     rules=_normalise_rules(policy.get("Rules")))
@@ -76,17 +75,15 @@ class ConsulACLPolicy(ConsulModule):
                     rules=_normalise_rules(self.params["rules"]))
 
     def write(self, wanted, current):
-        acl = self.client.api.acl.policy
         what = "write ACL policy %r (needs acl:write)" % wanted["name"]
+        payload = dict(Name=wanted["name"], Description=wanted["description"], Rules=self.params["rules"])
         if current is None:
-            self.client.call(what, acl.create, wanted["name"], description=wanted["description"], rules=self.params["rules"])
+            self.client.put(what, "/v1/acl/policy", payload)
         else:
-            self.client.call(what, acl.update, self.policy_id, wanted["name"], description=wanted["description"],
-                             rules=self.params["rules"])
+            self.client.put(what, "/v1/acl/policy/" + self.policy_id, dict(payload, ID=self.policy_id))
 
     def delete(self, current):
-        self.client.call("delete ACL policy %r (needs acl:write)" % current["name"],
-                         self.client.api.acl.policy.delete, self.policy_id)
+        self.client.delete("delete ACL policy %r (needs acl:write)" % current["name"], "/v1/acl/policy/" + self.policy_id)
 
     def result_fields(self, after):
         return dict(policy=after) if after else {}

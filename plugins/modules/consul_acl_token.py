@@ -101,8 +101,7 @@ class ConsulACLToken(ConsulModule):
         if len(self.params["accessor_id"]) != 36 or (self.params["secret_id"] and len(self.params["secret_id"]) != 36):
             raise ConsulError("accessor_id and secret_id must be UUIDs, such as the output of the to_uuid filter")
         try:
-            token = self.client.call("read ACL token (needs acl:read)", self.client.api.acl.tokens.get,
-                                     self.params["accessor_id"])
+            token = self.client.get("read ACL token (needs acl:read)", "/v1/acl/token/" + self.params["accessor_id"])
         except ConsulError as exc:
             if exc.is_acl_not_found():
                 return None
@@ -135,7 +134,6 @@ class ConsulACLToken(ConsulModule):
         return wanted != current or self.current_secret != self.params["secret_id"]
 
     def write(self, wanted, current):
-        tokens = self.client.api.acl.tokens
         what = "write ACL token %s (needs acl:write)" % wanted["accessor_id"]
         payload = dict(
             AccessorID=wanted["accessor_id"],
@@ -147,16 +145,16 @@ class ConsulACLToken(ConsulModule):
             Local=wanted["local"],
         )
         if current is not None and self.current_secret != self.params["secret_id"]:
-            self.client.call(what, tokens.delete, wanted["accessor_id"])
+            self.client.delete(what, "/v1/acl/token/" + wanted["accessor_id"])
             current = None
         if current is None:
-            self.client.call(what, tokens.create, payload)
+            self.client.put(what, "/v1/acl/token", payload)
         else:
             payload.pop("SecretID")
-            self.client.call(what, tokens.update, payload, wanted["accessor_id"])
+            self.client.put(what, "/v1/acl/token/" + wanted["accessor_id"], payload)
 
     def delete(self, current):
-        self.client.call("delete ACL token (needs acl:write)", self.client.api.acl.tokens.delete, current["accessor_id"])
+        self.client.delete("delete ACL token (needs acl:write)", "/v1/acl/token/" + current["accessor_id"])
 
     def result_fields(self, after):
         return dict(token=after) if after else {}

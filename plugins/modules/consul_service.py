@@ -147,11 +147,11 @@ class ConsulService(ConsulModule):
         return self.params["id"] or self.params["name"]
 
     def read(self):
-        services = self.client.call("read services (needs service:read)", self.client.api.agent.services)
+        services = self.client.get("read services (needs service:read)", "/v1/agent/services")
         service = services.get(self.service_id)
         if service is None:
             return None
-        checks = self.client.call("read checks (needs node:read)", self.client.api.agent.checks)
+        checks = self.client.get("read checks (needs node:read)", "/v1/agent/checks")
         own = sorted((c for c in checks.values() if c.get("ServiceID") == self.service_id), key=lambda c: c["CheckID"])
         meta = dict(service.get("Meta") or {})
         return dict(
@@ -236,10 +236,8 @@ class ConsulService(ConsulModule):
         )
 
     def delete(self, current):
-        self.client.call(
-            "deregister service %r (needs service:write on it)" % current["name"],
-            self.client.api.agent.service.deregister, current["id"],
-        )
+        self.client.put("deregister service %r (needs service:write on it)" % current["name"],
+                        "/v1/agent/service/deregister/" + current["id"])
 
     def result_fields(self, after):
         return dict(service=after) if after else {}

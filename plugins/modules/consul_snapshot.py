@@ -133,8 +133,8 @@ class Snapshot:
     def save(self, result):
         if self.module.check_mode:
             return
-        data = self.client.call("take a snapshot (needs acl:write)", self.client.api.snapshot.get,
-                                stale=self.params["stale"] or None)
+        data = self.client.http.raw("take a snapshot (needs acl:write)",
+                                    "/v1/snapshot" + ("?stale" if self.params["stale"] else ""))
         if not data:
             raise ConsulError("Consul at %s returned an empty snapshot" % self.client.address)
         write_atomically(self.module, self.params["path"], data, 0o600)
@@ -157,7 +157,7 @@ class Snapshot:
             return
         with open(path, "rb") as handle:
             data = handle.read()
-        self.client.call("restore a snapshot (needs acl:write)", self.client.api.snapshot.put, data)
+        self.client.http.raw("restore a snapshot (needs acl:write)", "/v1/snapshot", method="PUT", data=data)
         result["size"] = len(data)
 
     def run(self):

@@ -61,6 +61,7 @@ def test_bootstrap_inventory_groups_hosts_by_terraform_tags(moto_url, tmp_path):
     assert group("monitoring") == {"monitoring-monitoring-1"}
     assert group("consul_servers") == {"monitoring-consul-1", "monitoring-consul-2", "monitoring-consul-3"}
     assert group("oracle") == {"monitoring-oracle-1", "monitoring-oracle-2"}
+    assert group("oracle_nodes") == group("oracle"), "site.yml deploys the oracle role to oracle_nodes"
     for host, values in hostvars.items():
         assert plain(values["docker_host_address"]).startswith("10.42.0."), host
         assert plain(values["ansible_host"]).startswith("10.42.0."), host

@@ -5,9 +5,11 @@ HTTP is faked here only for error paths; registration itself is tested against a
 
 from __future__ import annotations
 
+import io
+import ssl
+from urllib.error import HTTPError, URLError
+
 import pytest
-import requests
-import consul
 
 from ansible_collections.masa.monitoring.plugins.module_utils import _consul
 
@@ -33,34 +35,54 @@ def test_go_duration_normalises():
     assert _consul.go_duration(None) is None
 
 
-def test_explicit_token_wins_over_the_environment(monkeypatch):
-    monkeypatch.setenv("CONSUL_HTTP_TOKEN", "from-env")
-    assert _consul.ConsulClient(PARAMS).api.token == "t"
+class FakeResponse:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def read(self) -> bytes:
+        return self.body
 
 
-def raising(exc):
-    def call(*_args, **_kwargs):
-        raise exc
-    return call
+def faking_open_url(monkeypatch, outcome) -> list:
+    """open_url answers ``outcome`` (bytes), or raises it; returns the requests it saw."""
+    seen = []
+
+    def fake(url, **kwargs):
+        seen.append(dict(kwargs, url=url))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return FakeResponse(outcome)
+    monkeypatch.setattr(_consul, "open_url", fake)
+    return seen
 
 
-def test_permission_denied_names_the_needed_permission():
-    client = _consul.ConsulClient(PARAMS)
+def test_the_token_and_tls_options_reach_every_request(monkeypatch):
+    seen = faking_open_url(monkeypatch, b'{"a": 1}')
+    client = _consul.ConsulClient(dict(PARAMS, ca_cert="/ca.crt", client_cert="/c.crt", client_key="/c.key"))
+    assert client.get("read", "/v1/agent/self") == {"a": 1}
+    assert seen[0]["headers"] == {"X-Consul-Token": "t"}
+    assert seen[0]["url"] == "https://consul.example:8501/v1/agent/self"
+    assert (seen[0]["ca_path"], seen[0]["client_cert"], seen[0]["client_key"]) == ("/ca.crt", "/c.crt", "/c.key")
+
+
+def test_permission_denied_names_the_needed_permission(monkeypatch):
+    faking_open_url(monkeypatch, HTTPError("https://consul.example:8501/v1/agent/service/register", 403,
+                                          "Forbidden", {}, io.BytesIO(b"Permission denied")))
     with pytest.raises(_consul.ConsulError) as info:
-        client.call("register service 'web' (needs service:write on it)",
-                    raising(consul.ACLPermissionDenied("Permission denied")))
+        _consul.ConsulClient(PARAMS).put("register service 'web' (needs service:write on it)",
+                                         "/v1/agent/service/register", {})
     assert "consul.example:8501" in str(info.value)
     assert "needs service:write" in str(info.value)
+    assert info.value.status == 403
 
 
-def test_unreachable_agent_names_host_and_port():
-    client = _consul.ConsulClient(PARAMS)
-    error = requests.exceptions.ConnectionError("Max retries exceeded")
-    with pytest.raises(_consul.ConsulError, match=r"Consul at consul.example:8501 is unreachable"):
-        client.call("read services", raising(error))
+def test_unreachable_agent_names_host_and_port(monkeypatch):
+    faking_open_url(monkeypatch, URLError(ConnectionRefusedError(111, "Connection refused")))
+    with pytest.raises(_consul.ConsulError, match=r"Consul at https://consul.example:8501 is unreachable"):
+        _consul.ConsulClient(PARAMS).get("read services", "/v1/agent/services")
 
 
-def test_tls_failure_points_at_the_tls_options():
-    client = _consul.ConsulClient(PARAMS)
+def test_tls_failure_points_at_the_tls_options(monkeypatch):
+    faking_open_url(monkeypatch, URLError(ssl.SSLError("certificate verify failed")))
     with pytest.raises(_consul.ConsulError, match="Check ca_cert, client_cert and client_key"):
-        client.call("read services", raising(requests.exceptions.SSLError("certificate verify failed")))
+        _consul.ConsulClient(PARAMS).get("read services", "/v1/agent/services")
