@@ -66,8 +66,9 @@ def test_the_token_and_tls_options_reach_every_request(monkeypatch):
 
 
 def test_permission_denied_names_the_needed_permission(monkeypatch):
-    faking_open_url(monkeypatch, HTTPError("https://consul.example:8501/v1/agent/service/register", 403,
-                                          "Forbidden", {}, io.BytesIO(b"Permission denied")))
+    denied = HTTPError("https://consul.example:8501/v1/agent/service/register", 403, "Forbidden", {},
+                       io.BytesIO(b"Permission denied"))
+    faking_open_url(monkeypatch, denied)
     with pytest.raises(_consul.ConsulError) as info:
         _consul.ConsulClient(PARAMS).put("register service 'web' (needs service:write on it)",
                                          "/v1/agent/service/register", {})
