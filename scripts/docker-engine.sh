@@ -4,6 +4,13 @@
 set -euo pipefail
 log() { printf 'docker-engine: %s\n' "$*" >&2; }
 
+# molecule/aws reaches its hosts over SSH.
+if ! command -v ssh-keygen >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "installing the SSH client"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client >/dev/null
+fi
+
 docker info >/dev/null 2>&1 && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
