@@ -14,8 +14,9 @@ import pytest
 
 from conftest import note_figure, wait_for, webhook_alerts
 
-# A stopped or restarting server is a real fault: these may page for it, and its own node's targets leave discovery.
-EXPECTED_WHILE_A_SERVER_IS_DOWN = {"Watchdog", "ConsulServerDown", "ConsulNodeUnhealthy"}
+# A stopped or restarting server is a real fault: these may page for it. Its agent is down with it, so its own
+# node-exporter instance turns critical (ConsulServiceCritical, a warning) and its node's targets leave discovery.
+EXPECTED_WHILE_A_SERVER_IS_DOWN = {"Watchdog", "ConsulServerDown", "ConsulServiceCritical", "ConsulNodeUnhealthy"}
 DRILLS_STARTED = time.time()
 
 
