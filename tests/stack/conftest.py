@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -71,6 +72,11 @@ def run_play(*args: str) -> subprocess.CompletedProcess:
     extra = [f"--extra-vars=@{path}" for path in os.environ.get("MASA_TEST_EXTRA_VARS", "").split(":") if path]
     return run_ansible("ansible-playbook", "site.yml", "-i", os.environ["MASA_TEST_INVENTORY"], *extra, *args,
                        timeout=600)
+
+
+def changed_counts(output: str) -> dict:
+    """host -> changed=N, from a play's recap."""
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def docker(*args: str) -> str:

@@ -3,10 +3,9 @@ before anything changes, with a message that names the setting."""
 
 from __future__ import annotations
 
-import re
 import shutil
 
-from conftest import docker, run_play
+from conftest import changed_counts, docker, run_play
 
 
 def test_bad_rule_fails_the_play_and_prometheus_keeps_its_config(stack, tmp_path):
@@ -23,10 +22,6 @@ def test_bad_rule_fails_the_play_and_prometheus_keeps_its_config(stack, tmp_path
     assert stack.prometheus("/api/v1/status/config")["data"]["yaml"] == before_config
     assert sorted(g["name"] for g in stack.prometheus("/api/v1/rules")["data"]["groups"]) == before_rules
     assert stack.query("prometheus_config_last_reload_successful")[0]["value"][1] == "1"
-
-
-def changed_counts(output: str) -> dict:
-    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 def test_a_token_that_is_not_a_uuid_is_refused_by_name_before_any_change(stack):

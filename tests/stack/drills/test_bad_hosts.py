@@ -8,11 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import run_ansible, run_play
-
-
-def changed_counts(output: str) -> dict:
-    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+from conftest import changed_counts, run_ansible, run_play
 
 
 def test_bootstrap_expect_beyond_the_three_servers_is_refused_before_any_change(stack):
