@@ -4,7 +4,7 @@
 #
 #   scripts/images.sh [OUTPUT_VARS_FILE]
 #
-# Prometheus, Alertmanager and node-exporter are built from their Go modules at the versions the
+# Prometheus, Alertmanager, node-exporter and Thanos are built from their Go modules at the versions the
 # role defaults name, and tagged with the official names, so the defaults run unchanged. Consul
 # comes from Debian (1.8.7; later releases are not open source) under a name of its own.
 # A build is skipped when an image with the same build-input hash already exists; a failed build
@@ -30,6 +30,7 @@ consul_image hashicorp/consul:1.21 masa/consul:1.8.7 consul -
 prometheus_image prom/prometheus:v3.5.0 prom/prometheus:v3.5.0 prometheus -
 alertmanager_image prom/alertmanager:v0.28.1 prom/alertmanager:v0.28.1 alertmanager -
 node_exporter_image prom/node-exporter:v1.9.1 prom/node-exporter:v1.9.1 node-exporter -
+thanos_image quay.io/thanos/thanos:v0.42.5 quay.io/thanos/thanos:v0.42.5 thanos -
 oracle_node_image - masa/oracle-node:latest sdk -
 oracle_node_masa_image masaengineering/oracle:v0.8.9 - - oracle_node_kind:simulated
 grafana_image grafana/grafana-oss:12.1.0 - - grafana_enabled:false
@@ -70,8 +71,11 @@ build_step() {
 # with the module files the Dockerfile copies.
 go_build() {
   local dir=$1 context=$2 module module_dir module_time file
+  # A release that needs a newer Go than the machine's names the toolchain the Go command fetches for it.
+  local GO_TOOLCHAIN=local
   # shellcheck source=/dev/null
   . "$images_dir/$dir/go-build.env"
+  local -x GOTOOLCHAIN=$GO_TOOLCHAIN
   module=$(build_step "$dir" "$root/scripts/go-build.sh" --info "$GO_MODULE@$GO_MODULE_VERSION")
   module_dir=$(head -1 <<<"$module")
   # The release time, not the build's: a reproducible BuildDate.
