@@ -18,7 +18,7 @@ variable "vpc_id" {
 
 variable "existing_subnet_ids" {
   type        = list(string)
-  description = "Subnets of the existing VPC, across availability zones; required when vpc_id is set."
+  description = "Subnets of the existing VPC, each in a different availability zone (at least two); required when vpc_id is set."
   default     = []
 }
 
@@ -30,17 +30,28 @@ variable "vpc_cidr" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Availability zones for the subnets of a new VPC; at least two."
+  description = "Availability zones for the subnets of a new VPC; at least two, so that the replicas of a Prometheus shard run in different zones."
   default     = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 }
 
 variable "admin_cidrs" {
   type        = list(string)
-  description = "CIDR blocks allowed to reach SSH and the Prometheus (9090), Grafana (3000) and Consul (8500/8501) UIs."
+  description = "CIDR blocks allowed to reach SSH and the Prometheus (9090), Grafana (3000), Thanos Query (10905) and Consul (8500/8501) UIs."
 
   validation {
     condition     = length(var.admin_cidrs) > 0 && !contains(var.admin_cidrs, "0.0.0.0/0")
     error_message = "admin_cidrs must name the operators' networks; 0.0.0.0/0 is refused."
+  }
+}
+
+variable "monitoring_shard_count" {
+  type        = number
+  description = "How many Prometheus shards; each runs on a pair of monitoring hosts in two availability zones."
+  default     = 1
+
+  validation {
+    condition     = var.monitoring_shard_count >= 1 && floor(var.monitoring_shard_count) == var.monitoring_shard_count
+    error_message = "monitoring_shard_count must be a whole number, at least 1: every shard is a pair of monitoring hosts."
   }
 }
 
@@ -94,7 +105,18 @@ variable "data_volume_size" {
 
 variable "backup_bucket_name" {
   type        = string
-  description = "Name of the S3 bucket for Consul snapshots and backups; it must be globally unique."
+  description = "Name of the S3 bucket for Consul snapshots, backups and Thanos's blocks; it must be globally unique."
+}
+
+variable "thanos_bucket_prefix" {
+  type        = string
+  description = "Key prefix of Thanos's blocks in the backups bucket; only the monitoring hosts may read and write under it."
+  default     = "thanos"
+
+  validation {
+    condition     = var.thanos_bucket_prefix != "" && trim(var.thanos_bucket_prefix, "/") == var.thanos_bucket_prefix
+    error_message = "thanos_bucket_prefix must be a non-empty key prefix without a leading or trailing slash, such as \"thanos\"."
+  }
 }
 
 variable "tags" {

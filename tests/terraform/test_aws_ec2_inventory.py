@@ -20,9 +20,10 @@ def plain(value):
     return value["__ansible_unsafe"] if isinstance(value, dict) else value
 
 
-def launch(ec2, subnet, name, role, consul):
+def launch(ec2, subnet, name, role, consul, **extra_tags):
     tags = [{"Key": "Name", "Value": name}, {"Key": "masa:stack", "Value": "monitoring"},
             {"Key": "masa:role", "Value": role}, {"Key": "masa:consul", "Value": consul}]
+    tags += [{"Key": key, "Value": value} for key, value in extra_tags.items()]
     ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t3.small", SubnetId=subnet,
                       TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
 
@@ -31,8 +32,15 @@ def test_bootstrap_inventory_groups_hosts_by_terraform_tags(moto_url, tmp_path):
     ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=moto_url, aws_access_key_id="testing",
                        aws_secret_access_key="testing")
     vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.0.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
-    launch(ec2, subnet, "monitoring-monitoring-1", "monitoring", "consul-agent")
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{index}.0/24", AvailabilityZone=f"{REGION}{zone}")
+               ["Subnet"]["SubnetId"] for index, zone in enumerate("ab")]
+    subnet = subnets[0]
+    # Two shards, replicas a and b of each in the two zones; the first host compacts the bucket.
+    for index in range(4):
+        tags = {"masa:shard": str(index // 2), "masa:replica": "ab"[index % 2], "masa:shard-count": "2"}
+        if index == 0:
+            tags["masa:thanos-compactor"] = "true"
+        launch(ec2, subnets[index % 2], f"monitoring-monitoring-{index + 1}", "monitoring", "consul-agent", **tags)
     for i in range(1, 4):
         launch(ec2, subnet, f"monitoring-consul-{i}", "consul", "consul-server")
     for i in range(1, 3):
@@ -56,12 +64,20 @@ def test_bootstrap_inventory_groups_hosts_by_terraform_tags(moto_url, tmp_path):
     def group(name):
         return set(listing.get(name, {}).get("hosts", []))
 
-    assert set(hostvars) == {"monitoring-monitoring-1", "monitoring-consul-1", "monitoring-consul-2",
-                             "monitoring-consul-3", "monitoring-oracle-1", "monitoring-oracle-2"}
-    assert group("monitoring") == {"monitoring-monitoring-1"}
+    monitoring = {f"monitoring-monitoring-{index}" for index in range(1, 5)}
+    assert set(hostvars) == monitoring | {"monitoring-consul-1", "monitoring-consul-2", "monitoring-consul-3",
+                                          "monitoring-oracle-1", "monitoring-oracle-2"}
+    assert group("monitoring") == monitoring
+    assert {host: (values["prometheus_shard"], values["prometheus_shard_count"])
+            for host, values in hostvars.items() if host in monitoring} == {
+        "monitoring-monitoring-1": (0, 2), "monitoring-monitoring-2": (0, 2),
+        "monitoring-monitoring-3": (1, 2), "monitoring-monitoring-4": (1, 2)}
+    assert group("thanos_compactor") == {"monitoring-monitoring-1"}
     assert group("consul_servers") == {"monitoring-consul-1", "monitoring-consul-2", "monitoring-consul-3"}
     assert group("oracle") == {"monitoring-oracle-1", "monitoring-oracle-2"}
     assert group("oracle_nodes") == group("oracle"), "site.yml deploys the oracle role to oracle_nodes"
     for host, values in hostvars.items():
-        assert plain(values["docker_host_address"]).startswith("10.42.0."), host
-        assert plain(values["ansible_host"]).startswith("10.42.0."), host
+        assert plain(values["docker_host_address"]).startswith("10.42."), host
+        assert plain(values["ansible_host"]).startswith("10.42."), host
+        if host not in monitoring:
+            assert (values["prometheus_shard"], values["prometheus_shard_count"]) == (0, 1), host

@@ -1,6 +1,6 @@
 # A group of identical hosts: IMDSv2 only, encrypted root and data volumes, tagged for the inventory.
 resource "aws_instance" "this" {
-  #checkov:skip=CKV_AWS_88:Only the monitoring host gets a public address (associate_public_ip): it serves the UIs to admin_cidrs and is Ansible's jump host.
+  #checkov:skip=CKV_AWS_88:Only the monitoring hosts get a public address (associate_public_ip): they serve the UIs to admin_cidrs, and the first is Ansible's jump host.
   count                       = var.instance_count
   ami                         = var.ami_id
   instance_type               = var.instance_type
@@ -25,11 +25,11 @@ resource "aws_instance" "this" {
     volume_size = 20
   }
 
-  tags = {
+  tags = merge({
     Name          = "${var.name}-${count.index + 1}"
     "masa:role"   = var.role
     "masa:consul" = var.consul_role
-  }
+  }, try(var.instance_tags[count.index], {}))
 }
 
 resource "aws_ebs_volume" "data" {

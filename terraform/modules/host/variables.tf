@@ -55,10 +55,16 @@ variable "data_volume_size" {
 
 variable "associate_public_ip" {
   type        = bool
-  description = "Whether the hosts get a public address (only the monitoring host, the jump host)."
+  description = "Whether the hosts get a public address (only the monitoring hosts; the first is the jump host)."
 }
 
 variable "kms_key_arn" {
   type        = string
   description = "Customer-managed KMS key that encrypts the root and data volumes."
+}
+
+variable "instance_tags" {
+  type        = list(map(string))
+  description = "Tags of each host by index (element i tags host i), over the group's; hosts past the list's end get none."
+  default     = []
 }

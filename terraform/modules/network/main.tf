@@ -1,6 +1,8 @@
 # A new VPC with public subnets across availability zones, or the subnets of an existing VPC.
 locals {
   create = var.vpc_id == ""
+  # Zone of each subnet, in order.
+  subnet_zones = local.create ? var.availability_zones : data.aws_subnet.existing[*].availability_zone
 }
 
 resource "aws_vpc" "this" {
@@ -60,4 +62,9 @@ resource "aws_route_table_association" "this" {
 data "aws_vpc" "existing" {
   count = local.create ? 0 : 1
   id    = var.vpc_id
+}
+
+data "aws_subnet" "existing" {
+  count = local.create ? 0 : length(var.subnet_ids)
+  id    = var.subnet_ids[count.index]
 }

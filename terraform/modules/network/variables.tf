@@ -10,7 +10,7 @@ variable "vpc_id" {
 
 variable "subnet_ids" {
   type        = list(string)
-  description = "Subnets of the existing VPC."
+  description = "Subnets of the existing VPC, each in a different availability zone."
 }
 
 variable "vpc_cidr" {

@@ -1,5 +1,5 @@
 # Least privilege: Consul only within the VPC, UIs only from the admin networks, node metrics
-# only from the Prometheus (monitoring) group.
+# only from the Prometheus (monitoring) group, and the monitoring hosts' cluster traffic only among themselves.
 locals {
   consul_ports = {
     server_rpc = { port = 8300, protocol = "tcp" }
@@ -12,11 +12,20 @@ locals {
     dns_udp    = { port = 8600, protocol = "udp" }
   }
   admin_ports = {
-    prometheus = 9090
-    grafana    = 3000
-    consul_ui  = 8500
-    consul_tls = 8501
-    ssh        = 22
+    prometheus   = 9090
+    grafana      = 3000
+    consul_ui    = 8500
+    consul_tls   = 8501
+    ssh          = 22
+    thanos_query = 10905
+  }
+  # Between the monitoring hosts only.
+  monitoring_peer_ports = {
+    alertmanager_api        = { port = 9093, protocol = "tcp", purpose = "Alertmanager API: each Prometheus alerts every Alertmanager" }
+    alertmanager_gossip_tcp = { port = 9094, protocol = "tcp", purpose = "Alertmanager cluster gossip (TCP)" }
+    alertmanager_gossip_udp = { port = 9094, protocol = "udp", purpose = "Alertmanager cluster gossip (UDP)" }
+    thanos_sidecar_grpc     = { port = 10901, protocol = "tcp", purpose = "Thanos sidecar gRPC: Thanos Query reads each Prometheus" }
+    thanos_store_grpc       = { port = 10903, protocol = "tcp", purpose = "Thanos store gateway gRPC: Thanos Query reads the bucket" }
   }
   node_metric_ports = {
     node_exporter = 9100
@@ -56,6 +65,16 @@ resource "aws_vpc_security_group_ingress_rule" "admin" {
   from_port         = local.admin_ports[each.value[0]]
   to_port           = local.admin_ports[each.value[0]]
   ip_protocol       = "tcp"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "monitoring_peers" {
+  for_each                     = local.monitoring_peer_ports
+  security_group_id            = aws_security_group.monitoring.id
+  description                  = "${each.value.purpose}, from the monitoring hosts only"
+  referenced_security_group_id = aws_security_group.monitoring.id
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  ip_protocol                  = each.value.protocol
 }
 
 resource "aws_security_group" "node" {

@@ -4,7 +4,7 @@ output "consul_sg_id" {
 }
 
 output "monitoring_sg_id" {
-  description = "Security group of the monitoring host (Prometheus); the source of node scrapes."
+  description = "Security group of the monitoring hosts (Prometheus); the source of node scrapes."
   value       = aws_security_group.monitoring.id
 }
 

@@ -1,4 +1,5 @@
-# Consul snapshots and backups: encrypted, versioned, private, TLS only, old versions expire.
+# Consul snapshots, backups and Thanos's blocks: encrypted, versioned, private, TLS only, old versions expire.
+# No rule expires current objects: under the Thanos prefix, the compactor owns retention.
 resource "aws_kms_key" "backups" {
   description             = "Encrypts the monitoring stack's backups and volumes"
   enable_key_rotation     = true
@@ -76,6 +77,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "backups" {
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+  # Compaction replaces most blocks: keep the replaced ones a week (to recover from a bad compaction), not
+  # 90 days; where rules overlap, S3 applies the shorter. Delete markers with nothing left behind them go too.
+  rule {
+    id     = "expire-replaced-thanos-blocks"
+    status = "Enabled"
+    filter {
+      prefix = "${var.thanos_prefix}/"
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 7
+    }
+    expiration {
+      expired_object_delete_marker = true
     }
   }
 }

@@ -1,5 +1,5 @@
 output "bucket_name" {
-  description = "The backups bucket, for consul_snapshot's S3 upload."
+  description = "The backups bucket, for consul_snapshot's S3 upload and Thanos's blocks."
   value       = aws_s3_bucket.backups.id
 }
 
@@ -11,4 +11,14 @@ output "kms_key_arn" {
 output "bucket_arn" {
   description = "The backups bucket's ARN."
   value       = aws_s3_bucket.backups.arn
+}
+
+output "bucket_region" {
+  description = "The backups bucket's region."
+  value       = aws_s3_bucket.backups.region
+}
+
+output "thanos_prefix" {
+  description = "Key prefix of Thanos's blocks in the bucket."
+  value       = var.thanos_prefix
 }
