@@ -139,9 +139,17 @@ class Stack:
                             client_cert=str(cert), client_key=str(key))
         return client.json(f"{method} {path}", path, method=method, payload=body)
 
-    def prometheus(self, path: str) -> Any:
-        port = self.record(self.monitor, "prometheus")["port"]
-        return self.get(f"https://{self.address(self.monitor)}:{port}{path}", auth=self.prometheus_auth)
+    def prometheus(self, path: str, host: Optional[str] = None) -> Any:
+        """The API of the Prometheus replica on ``host`` (the first monitoring host by default)."""
+        target = host or self.monitor
+        port = self.record(target, "prometheus")["port"]
+        return self.get(f"https://{self.address(target)}:{port}{path}", auth=self.prometheus_auth)
+
+    def thanos_query(self, path: str, host: Optional[str] = None) -> Any:
+        """The API of Thanos Query on ``host``: every replica and shard, deduplicated, and the bucket's history."""
+        target = host or self.monitor
+        port = self.record(target, "thanos")["ports"]["query_http"]
+        return self.get(f"https://{self.address(target)}:{port}{path}", auth=self.prometheus_auth)
 
     def query(self, promql: str) -> List[Dict[str, Any]]:
         import urllib.parse

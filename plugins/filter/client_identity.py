@@ -10,7 +10,8 @@ version_added: 0.1.0
 description:
   - The pki role writes this URI into the client certificate it issues, and every mTLS endpoint admits
     clients by it (C(client_allowed_sans) in a web config, the SDK's allowed identities).
-  - The names are C(prometheus), C(operator), and C(consul) with a host for that host's Consul agent.
+  - The names are C(prometheus), C(operator), C(alertmanager-peer) (one Alertmanager to another, on the cluster
+    port), and C(consul) with a host for that host's Consul agent.
 options:
   _input:
     description: The identity's name.
@@ -39,7 +40,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 TRUST_DOMAIN = "masa.monitoring"
-NAMES = ("prometheus", "operator", "consul")
+NAMES = ("prometheus", "operator", "consul", "alertmanager-peer")
 
 
 def client_identity(name, host=None):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from conftest import changed_counts, docker, run_play
 
 
@@ -62,3 +64,28 @@ def test_lost_consul_secrets_are_refused_before_the_server_config_changes(stack,
     counts = changed_counts(result.stdout)
     assert counts and not any(counts.values()), counts
     assert secrets_config() == before
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("prometheus_shard_count=0", "prometheus_shard_count is 0 and this host's prometheus_shard is 0"),
+    ("prometheus_shard=1", "prometheus_shard_count is 1 and this host's prometheus_shard is 1"),
+    ('{"prometheus_external_labels": {"replica": "a"}}', "prometheus_external_labels names replica"),
+    ("thanos_objstore_type=S3", "Thanos needs an object store"),
+])
+def test_bad_shards_labels_and_buckets_are_refused_before_any_change(stack, extra, message):
+    result = run_play("--tags", "monitoring", "-e", extra)
+    assert result.returncode != 0
+    assert message in " ".join(result.stdout.split()), result.stdout[-2000:]
+    counts = changed_counts(result.stdout)
+    assert counts and not any(counts.values()), counts
+
+
+def test_two_monitoring_hosts_as_one_replica_are_refused_before_any_change(stack, tmp_path):
+    twin = tmp_path / "twin.yml"
+    twin.write_text(f"monitoring:\n  hosts:\n    twin:\n      prometheus_replica: {stack.monitor}\n"
+                    f"      docker_host_address: 192.0.2.1\n")
+    result = run_play("--tags", "monitoring", "-i", str(twin))
+    assert result.returncode != 0
+    assert f'share prometheus_replica "{stack.monitor}" in shard 0' in " ".join(result.stdout.split()), result.stdout[-2000:]
+    counts = changed_counts(result.stdout)
+    assert counts and not any(counts.values()), counts
