@@ -188,7 +188,7 @@ def test_monitoring_peer_ports_only_from_the_monitoring_group():
 
 def test_thanos_query_only_from_admin_cidrs():
     rules = [name for name, rule in resources("aws_vpc_security_group_ingress_rule").items()
-             if THANOS_QUERY_PORT in {port for port, _ in ingress_ports(rule)}]
+             if THANOS_QUERY_PORT in {opening[0] for opening in ingress_ports(rule)}]
     assert rules == ["modules/security/main.tf:admin"]
 
 
