@@ -16,15 +16,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 def make_pki(directory: Path, addresses: Iterable[str] = ()) -> dict:
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
+    # Past CertificateExpiringSoon's 14 days: a lab certificate must not fire it on every simulated node.
+    expires = now + datetime.timedelta(30)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(1))
+          .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(expires)
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + datetime.timedelta(1))
+            .not_valid_before(now).not_valid_after(expires)
             .add_extension(x509.SubjectAlternativeName(
                 [x509.DNSName("localhost")]
                 + [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", *addresses)]), critical=False)

@@ -252,7 +252,8 @@ class Lab:
 
 
 class ConsulCatalog:
-    """Registers simulated nodes through the catalog, as an agent's anti-entropy sync would, with the
+    """Registers simulated nodes through the catalog, as an oracle node's agent's anti-entropy sync would (node
+    metadata masa_oracle=true, the service at the node's own address: Prometheus scrapes nothing else), with the
     collection's Consul client."""
 
     def __init__(self, port: int):
@@ -268,8 +269,8 @@ class ConsulCatalog:
     def register(self, node: str, address: str, port: int, service: str = "masa-oracle") -> None:
         service_id = f"{service}-{node}"
         self.client.json(f"register {node}", "/v1/catalog/register", method="PUT", payload={
-            "Node": node, "Address": address,
-            "Service": {"ID": service_id, "Service": service, "Port": port, "Tags": ["prometheus"],
+            "Node": node, "Address": address, "NodeMeta": {"masa_oracle": "true"},
+            "Service": {"ID": service_id, "Service": service, "Address": address, "Port": port, "Tags": ["prometheus"],
                         "Meta": {"version": "1.0.0"}},
             "Check": {"CheckID": f"service:{service_id}", "Name": "health", "Status": "passing",
                       "ServiceID": service_id},
@@ -277,12 +278,20 @@ class ConsulCatalog:
 
 
 class PrometheusAPI:
-    def __init__(self, port: int):
-        self.url = f"http://127.0.0.1:{port}"
+    """Prometheus's HTTP API, which Thanos Query serves too."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1"):
+        self.url = f"http://{host}:{port}"
         self.session = requests.Session()
 
     def query(self, expr: str) -> list:
         response = self.session.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=30)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list:
+        response = self.session.get(f"{self.url}/api/v1/query_range", timeout=30,
+                                    params={"query": expr, "start": start, "end": end, "step": step})
         response.raise_for_status()
         return response.json()["data"]["result"]
 

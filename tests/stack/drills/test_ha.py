@@ -129,7 +129,7 @@ def test_with_a_replica_down_for_two_minutes_query_has_no_gap_and_a_dead_node_pa
     for promql in FLEET_QUERIES:
         series = range_query(stack, promql, *window)
         assert len(series) == 1, (promql, series)
-        answered = {round(float(stamp)) for stamp, _ in series[0]["values"]}
+        answered = {round(float(sample[0])) for sample in series[0]["values"]}
         missing = [f"{moment - down_from:+.0f} s" for moment in steps if round(moment) not in answered]
         note_figure(f"drill: Thanos Query over the {window[1] - window[0]:.0f} s from a replica's stop to past its restart: "
                     f"{promql} answers {len(steps) - len(missing)} of {len(steps)} steps; missing at {missing or 'none'}")
