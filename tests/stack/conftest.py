@@ -83,12 +83,15 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-def webhook_alerts(sink: str = "MASA_WEBHOOK_SINK") -> list:
-    """Every alert the webhook sink has received at the URL in the environment variable ``sink``, as
-    (received_at, alert) pairs."""
+def webhook_notifications(sink: str = "MASA_WEBHOOK_SINK") -> list:
+    """Every notification the webhook sink has received at the URL in the environment variable ``sink``."""
     with urllib.request.urlopen(os.environ[sink], timeout=5) as response:
-        notifications = json.loads(response.read())
-    return [(n["received_at"], alert) for n in notifications for alert in n["payload"].get("alerts", [])]
+        return json.loads(response.read())
+
+
+def webhook_alerts(sink: str = "MASA_WEBHOOK_SINK") -> list:
+    """Every alert the webhook sink has received, as (received_at, alert) pairs."""
+    return [(n["received_at"], alert) for n in webhook_notifications(sink) for alert in n["payload"].get("alerts", [])]
 
 
 def instance_state(stack: Stack, host: str, service: str = "masa-oracle") -> str:

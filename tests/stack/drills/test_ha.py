@@ -8,14 +8,13 @@ import json
 import os
 import time
 import urllib.parse
-import urllib.request
 from collections import Counter
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import note_figure, wait_for, webhook_alerts
+from conftest import note_figure, wait_for, webhook_alerts, webhook_notifications
 from test_cluster_drills import on_host
 
 # The oracle fleet dashboard's first panels, which must have no gap while a replica is down.
@@ -33,17 +32,16 @@ def replicas(stack) -> list:
 
 def notifications_since(started: float) -> list:
     """Each notification's content since ``started``: its group and the state of each alert in it."""
-    with urllib.request.urlopen(os.environ["MASA_WEBHOOK_SINK"], timeout=5) as response:
-        notifications = json.loads(response.read())
     return [(n["payload"]["groupKey"],
              tuple(sorted((a["fingerprint"], a["status"], a["startsAt"]) for a in n["payload"]["alerts"])))
-            for n in notifications if n["received_at"] >= started]
+            for n in webhook_notifications() if n["received_at"] >= started]
 
 
 def fault_services(stack) -> list:
     """(host, container) pairs whose stop raises alerts of different names and nodes."""
+    server = stack.group("consul_servers")[-1]
     return [(host, stack.container(host, "oracle-node")) for host in stack.oracle_nodes] + \
-           [(stack.group("consul_servers")[-1], stack.container(stack.group("consul_servers")[-1], "node-exporter"))]
+           [(server, stack.container(server, "node-exporter"))]
 
 
 def wait_for_the_whole_fleet(stack, replicas) -> None:
