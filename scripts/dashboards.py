@@ -57,13 +57,13 @@ def oracle_fleet() -> Dict:
     (board
      .panel("Nodes up", "stat", {"": f"sum(up{{{ORACLE}}})"}, description="Oracle nodes scraped successfully.")
      .panel("Registered in Consul", "stat",
-            {"": 'sum(prometheus_sd_discovered_targets{config="masa-oracle", name="scrape"})'},
+            {"": 'max(sum by (shard) (prometheus_sd_discovered_targets{config="masa-oracle", name="scrape"}))'},
             description="Instances Consul lists, passing or not.")
      .panel("Not passing in Consul", "stat",
-            {"": 'sum(prometheus_sd_discovered_targets{config="masa-oracle", name="scrape"}) '
+            {"": 'max(sum by (shard) (prometheus_sd_discovered_targets{config="masa-oracle", name="scrape"})) '
                  '- (count(up{job="masa-oracle"}) or vector(0))'},
             description="Registered instances Prometheus does not scrape: critical in Consul.")
-     .panel("Firing alerts", "stat", {"": 'count(ALERTS{alertstate="firing"}) or vector(0)'})
+     .panel("Firing alerts", "stat", {"": 'count(count without (shard) (ALERTS{alertstate="firing"})) or vector(0)'})
      .panel("Discovery: Consul query latency", "timeseries",
             {"{{call}} p90": 'max by (call) (prometheus_sd_consul_rpc_duration_seconds{quantile="0.9"})'}, unit="s",
             width=8, description="How long Prometheus's calls to Consul take; targets follow within 5 s.")
@@ -71,7 +71,7 @@ def oracle_fleet() -> Dict:
             {"{{node}} {{job}}": 'scrape_duration_seconds{job=~"masa-oracle|node-exporter", '
                                  'datacenter=~"$datacenter", node=~"$node"}'}, unit="s", width=8)
      .panel("Active alerts", "table",
-            {"": 'sum by (alertname, node, severity) (ALERTS{alertstate="firing"}) or vector(0)'}, width=8)
+            {"": 'count by (alertname, node, severity) (count without (shard) (ALERTS{alertstate="firing"})) or vector(0)'}, width=8)
      .panel("masa-node API up", "stat", {"": f"sum(masa_node_up{{{ORACLE}}})"},
             description="Nodes whose API answers their sidecar; the rest raise MasaNodeApiDown.")
      .panel("Protocol versions", "piechart",
