@@ -71,8 +71,8 @@ unit: venv ## Unit tests of the modules, plugins and SDK
 integration: venv images ## Tests against real Consul, Prometheus, Alertmanager, node-exporter and openssl
 	$(BIN)/pytest -q tests/integration
 
-molecule: venv images ## The molecule scenarios, side by side (logs in .state/molecule/)
-	scripts/molecule.sh
+molecule: venv images ## The molecule scenarios
+	cd $(CURDIR) && $(BIN)/molecule test --all
 
 terraform-check: venv ## fmt, validate when providers install, checkov, structural tests, the aws_ec2 inventory against moto
 	@tf=$$(scripts/terraform-cli.sh); \
