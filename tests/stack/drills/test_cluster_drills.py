@@ -123,7 +123,8 @@ def test_a_rolling_restart_keeps_catalog_kv_and_tokens(stack):
             "policies": sorted(policy["Name"] for policy in stack.consul("/v1/acl/policies", host=first)),
         }
 
-    before = state()
+    # A server just elected answers ACL reads with "legacy mode" (500) until it has seen every server's ACL support.
+    before = wait_for("the catalog and the ACLs to answer", state, 30)
     for server in servers(stack):
         on_host(server, "docker", "restart", stack.container(server, "consul"))
         wait_whole(stack)
