@@ -34,7 +34,7 @@ def renewed_hosts(stack) -> tuple:
 
 
 def endpoints(stack) -> dict:
-    """What each endpoint should serve: (address, port) -> (host, issued certificate's name)."""
+    """Each endpoint by what it is: (host, port, the name of the certificate issued for it)."""
     monitor, oracle, server = renewed_hosts(stack)
     thanos = stack.record(monitor, "thanos")["ports"]
     return {

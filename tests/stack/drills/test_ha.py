@@ -1,6 +1,6 @@
 """Drills on the monitoring pair (molecule/aws): an Alertmanager stopped, a Prometheus replica stopped for two minutes,
-the bucket's history, and the bucket out of reach. They run after the cluster drills, so the replicas have cut, uploaded and (with the
-scenario's short retention) dropped their first blocks by then."""
+the bucket's history, and the bucket out of reach. They run after the cluster drills, so the replicas have cut,
+uploaded and (with the scenario's short retention) dropped their first blocks by then."""
 
 from __future__ import annotations
 
